@@ -1,0 +1,39 @@
+package engineio
+
+import "time"
+
+// The heartbeat is one runtime timer per session, not a goroutine: it fires
+// after PingInterval to send a ping, then after PingTimeout to close the
+// session unless a pong came back and set it to PingInterval again.
+
+func (s *Session) startHeartbeat() {
+	s.heartbeat = time.AfterFunc(s.srv.opts.PingInterval, s.onHeartbeat)
+}
+
+func (s *Session) onHeartbeat() {
+	s.mu.Lock()
+	if s.state == stateClosed {
+		s.mu.Unlock()
+		return
+	}
+	if s.waitingPong {
+		s.mu.Unlock()
+		s.closeNow(ReasonPingTimeout, nil)
+		return
+	}
+	s.waitingPong = true
+	s.heartbeat.Reset(s.srv.opts.PingTimeout)
+	if s.state == stateOpen {
+		s.enqueueLocked(pingMessage)
+	}
+	s.mu.Unlock()
+}
+
+func (s *Session) onPong() {
+	s.mu.Lock()
+	if s.waitingPong && s.state != stateClosed {
+		s.waitingPong = false
+		s.heartbeat.Reset(s.srv.opts.PingInterval)
+	}
+	s.mu.Unlock()
+}

@@ -1,0 +1,271 @@
+package engineio
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Receiver is what the layer above gives each session: it is told of each
+// message and, once, of the close. OnMessage calls for one session never
+// overlap; none starts after OnClose has begun, though OnClose may run while
+// a last OnMessage is still returning. data belongs to the receiver.
+type Receiver interface {
+	OnMessage(data []byte, binary bool)
+	OnClose(reason Reason, err error)
+}
+
+// ErrQueueFull is the error given with ReasonQueueFull.
+var ErrQueueFull = errors.New("engine.io: send queue over its limit")
+
+type sessionState uint8
+
+const (
+	stateOpen    sessionState = iota
+	stateClosing              // flushing what is queued, then closing
+	stateClosed
+)
+
+type transportKind uint8
+
+const (
+	kindPolling transportKind = iota
+	kindWebSocket
+)
+
+const (
+	transportPolling   = "polling"
+	transportWebSocket = "websocket"
+)
+
+func (k transportKind) String() string {
+	if k == kindWebSocket {
+		return transportWebSocket
+	}
+	return transportPolling
+}
+
+// Session is one client's Engine.IO connection, across its transports. Its
+// methods are safe for concurrent use.
+type Session struct {
+	id   string
+	srv  *Server
+	hs   *Handshake
+	recv Receiver
+
+	recvMu sync.Mutex // serializes OnMessage
+
+	mu          sync.Mutex
+	state       sessionState
+	kind        transportKind
+	queue       []*Message
+	spare       []*Message // the last batch's backing array, reused
+	queued      int        // bytes in queue
+	closeReason Reason
+
+	poll    chan struct{} // set while a GET waits for data
+	posting bool          // a POST is being read
+
+	ws      *wsConn // the WebSocket transport, once upgraded or direct
+	probe   *wsConn // a WebSocket offered for upgrade
+	probed  bool    // the probe answered 2probe: polls are released at once
+	writing bool    // a writer goroutine is running
+
+	heartbeat   *time.Timer
+	waitingPong bool
+	closeTimer  *time.Timer
+
+	done chan struct{}
+}
+
+func newSessionID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// ID is the session id, random and unguessable.
+func (s *Session) ID() string { return s.id }
+
+// Handshake is the request that opened the session.
+func (s *Session) Handshake() *Handshake { return s.hs }
+
+// Transport is the current transport: "polling" or "websocket".
+func (s *Session) Transport() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.kind.String()
+}
+
+// Done is closed once the session is closed.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Send queues m for the client. It never blocks. It fails once the session
+// is closing; a queue over its bound closes the session with
+// ReasonQueueFull.
+func (s *Session) Send(m *Message) error {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return ErrSessionClosed
+	}
+	if s.queued+m.size() > s.srv.opts.MaxQueuedBytes {
+		s.mu.Unlock()
+		s.closeNow(ReasonQueueFull, ErrQueueFull)
+		return ErrQueueFull
+	}
+	s.enqueueLocked(m)
+	s.mu.Unlock()
+	return nil
+}
+
+// SendBatch queues several messages at once, in order, with one wake-up of
+// the transport: a Socket.IO packet and its binary attachments go together.
+func (s *Session) SendBatch(ms []*Message) error {
+	n := 0
+	for _, m := range ms {
+		n += m.size()
+	}
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return ErrSessionClosed
+	}
+	if s.queued+n > s.srv.opts.MaxQueuedBytes {
+		s.mu.Unlock()
+		s.closeNow(ReasonQueueFull, ErrQueueFull)
+		return ErrQueueFull
+	}
+	for _, m := range ms {
+		s.queue = append(s.queue, m)
+	}
+	s.queued += n
+	s.kickLocked()
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Session) enqueueLocked(m *Message) {
+	s.queue = append(s.queue, m)
+	s.queued += m.size()
+	s.kickLocked()
+}
+
+// kickLocked gets the queue moving: it wakes a waiting poll, or starts a
+// writer goroutine on WebSocket when none runs.
+func (s *Session) kickLocked() {
+	switch s.kind {
+	case kindPolling:
+		if s.poll != nil {
+			select {
+			case s.poll <- struct{}{}:
+			default:
+			}
+		}
+	case kindWebSocket:
+		if s.ws != nil && !s.writing {
+			s.writing = true
+			s.srv.wg.Add(1)
+			go s.writeLoop(s.ws)
+		}
+	}
+}
+
+// takeLocked removes and returns everything queued.
+func (s *Session) takeLocked() []*Message {
+	batch := s.queue
+	s.queue = s.spare[:0]
+	s.spare = nil
+	s.queued = 0
+	return batch
+}
+
+// recycle gives a written batch's array back for the next one.
+func (s *Session) recycle(batch []*Message) {
+	clear(batch)
+	s.mu.Lock()
+	if s.spare == nil && cap(batch) <= 64 {
+		s.spare = batch[:0]
+	}
+	s.mu.Unlock()
+}
+
+// Close flushes what is queued, tells the client, and closes the session
+// with ReasonForcedClose.
+func (s *Session) Close() { s.closeGracefully(ReasonForcedClose) }
+
+func (s *Session) closeGracefully(reason Reason) {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return
+	}
+	s.state = stateClosing
+	s.closeReason = reason
+	if s.kind == kindPolling {
+		// The close packet rides on the next poll; a client that never
+		// polls again is let go after the heartbeat's whole period.
+		s.queue = append(s.queue, closeMessage)
+		s.closeTimer = time.AfterFunc(s.srv.opts.PingInterval+s.srv.opts.PingTimeout, func() {
+			s.closeNow(reason, nil)
+		})
+	}
+	if s.kind == kindWebSocket && s.ws != nil && !s.writing {
+		s.writing = true
+		s.srv.wg.Add(1)
+		go s.writeLoop(s.ws)
+	} else {
+		s.kickLocked()
+	}
+	s.mu.Unlock()
+}
+
+// closeNow closes the session at once, dropping what is queued.
+func (s *Session) closeNow(reason Reason, err error) {
+	s.mu.Lock()
+	if s.state == stateClosed {
+		s.mu.Unlock()
+		return
+	}
+	s.state = stateClosed
+	if s.heartbeat != nil {
+		s.heartbeat.Stop()
+	}
+	if s.closeTimer != nil {
+		s.closeTimer.Stop()
+	}
+	poll, ws, probe := s.poll, s.ws, s.probe
+	s.queue, s.spare, s.queued = nil, nil, 0
+	s.mu.Unlock()
+
+	if poll != nil {
+		select {
+		case poll <- struct{}{}:
+		default:
+		}
+	}
+	if ws != nil {
+		ws.close()
+	}
+	if probe != nil {
+		probe.close()
+	}
+	s.srv.remove(s)
+	s.srv.opts.Logger.Debug("engine.io session closed", "sid", s.id, "reason", string(reason), "err", err)
+	s.recv.OnClose(reason, err)
+	close(s.done)
+}
+
+// deliver hands one message to the receiver.
+func (s *Session) deliver(data []byte, binary bool) {
+	s.recvMu.Lock()
+	defer s.recvMu.Unlock()
+	s.mu.Lock()
+	open := s.state != stateClosed
+	s.mu.Unlock()
+	if open {
+		s.recv.OnMessage(data, binary)
+	}
+}

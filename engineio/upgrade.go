@@ -1,0 +1,117 @@
+package engineio
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/sori-dev/sori/engineio/parser"
+)
+
+// serveUpgrade takes a WebSocket offered by a polling session. The client
+// probes it (2probe, answered 3probe), the server releases the pending poll
+// with a noop, and the client's upgrade packet (5) moves the session onto
+// the WebSocket. A probe that goes quiet for UpgradeTimeout is closed and
+// the session stays on polling.
+func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Session) {
+	s.mu.Lock()
+	busy := s.kind != kindPolling || s.probe != nil || s.state != stateOpen
+	s.mu.Unlock()
+	if busy {
+		writeError(w, CodeBadRequest, "")
+		return
+	}
+	c, err := srv.acceptWebSocket(w, r)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	if s.kind != kindPolling || s.probe != nil || s.state != stateOpen {
+		s.mu.Unlock()
+		c.close()
+		return
+	}
+	s.probe = c
+	s.mu.Unlock()
+
+	timer := time.AfterFunc(srv.opts.UpgradeTimeout, func() { s.abandonProbe(c) })
+	defer timer.Stop()
+
+	for {
+		p, err := c.read()
+		if err != nil {
+			s.abandonProbe(c)
+			return
+		}
+		switch {
+		case p.Type == parser.Ping && string(p.Data) == "probe":
+			if err := c.write([]*Message{probeMessage}); err != nil {
+				s.abandonProbe(c)
+				return
+			}
+			s.mu.Lock()
+			s.probed = true
+			if s.poll != nil && len(s.queue) == 0 {
+				s.enqueueLocked(noopMessage)
+			}
+			s.mu.Unlock()
+		case p.Type == parser.Upgrade:
+			if !s.completeUpgrade(c) {
+				c.close()
+				return
+			}
+			timer.Stop()
+			s.readLoop(c)
+			return
+		default:
+			s.abandonProbe(c)
+			return
+		}
+	}
+}
+
+// completeUpgrade makes c the session's transport.
+func (s *Session) completeUpgrade(c *wsConn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.probe != c || s.state == stateClosed {
+		return false
+	}
+	s.probe = nil
+	s.probed = false
+	s.kind = kindWebSocket
+	s.ws = c
+	if s.poll != nil {
+		// The pending GET answers with a noop and nothing else (see servePoll).
+		select {
+		case s.poll <- struct{}{}:
+		default:
+		}
+	}
+	if s.closeTimer != nil && s.state == stateClosing {
+		s.closeTimer.Stop()
+		// The close packet queued for polling is not for WebSocket.
+		q := s.queue[:0]
+		for _, m := range s.queue {
+			if m != closeMessage {
+				q = append(q, m)
+			}
+		}
+		s.queue = q
+	}
+	if len(s.queue) > 0 || s.state == stateClosing {
+		s.writing = true
+		s.srv.wg.Add(1)
+		go s.writeLoop(c)
+	}
+	return true
+}
+
+func (s *Session) abandonProbe(c *wsConn) {
+	s.mu.Lock()
+	if s.probe == c {
+		s.probe = nil
+		s.probed = false
+	}
+	s.mu.Unlock()
+	c.close()
+}
