@@ -10,8 +10,8 @@ import (
 )
 
 var (
-	gzipPool  = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(io.Discard, gzip.DefaultCompression); return w }}
-	zlibPool  = sync.Pool{New: func() any { return zlib.NewWriter(io.Discard) }}
+	gzipPool = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(io.Discard, gzip.DefaultCompression); return w }}
+	zlibPool = sync.Pool{New: func() any { return zlib.NewWriter(io.Discard) }}
 )
 
 // writeCompressed writes body gzip- or deflate-encoded when the client
