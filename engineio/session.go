@@ -269,3 +269,11 @@ func (s *Session) deliver(data []byte, binary bool) {
 		s.recv.OnMessage(data, binary)
 	}
 }
+
+// Buffered is the number of bytes queued for the client and not yet
+// written: volatile packets are dropped while it is not zero.
+func (s *Session) Buffered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.queued
+}

@@ -1,0 +1,163 @@
+package sori
+
+import (
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/sori-dev/sori/engineio"
+	"github.com/sori-dev/sori/socketio/parser"
+)
+
+// conn is one Engine.IO session seen from Socket.IO (the reference's
+// Client): it decodes packets and routes them to the session's sockets,
+// one per namespace.
+type conn struct {
+	srv *Server
+	es  *engineio.Session
+	dec parser.Decoder // used only by OnMessage, which never overlaps
+
+	mu           sync.Mutex
+	sockets      map[string]*Socket // by namespace
+	connectTimer *time.Timer
+	closed       bool
+}
+
+func (srv *Server) newConn(es *engineio.Session) engineio.Receiver {
+	c := &conn{srv: srv, es: es, sockets: make(map[string]*Socket, 1)}
+	c.dec.MaxAttachments = srv.opts.MaxAttachments
+	c.connectTimer = time.AfterFunc(srv.connectTimeout(), func() {
+		c.mu.Lock()
+		idle := len(c.sockets) == 0
+		c.mu.Unlock()
+		if idle {
+			es.Close()
+		}
+	})
+	return c
+}
+
+// OnMessage decodes one Engine.IO message. A packet that does not decode
+// closes the connection, as in the reference.
+func (c *conn) OnMessage(data []byte, binary bool) {
+	pkt, err := c.dec.Add(data, binary)
+	if err != nil {
+		c.srv.log.Debug("socket.io: bad packet", "sid", c.es.ID(), "err", err)
+		c.closeWith(reasonParseError)
+		return
+	}
+	if pkt == nil {
+		return // waiting for attachments
+	}
+	switch pkt.Type {
+	case parser.Connect:
+		raw, _ := pkt.Data.(json.RawMessage)
+		c.connect(pkt.Namespace, raw)
+	case parser.Event, parser.BinaryEvent:
+		if s := c.socket(pkt.Namespace); s != nil {
+			s.onEvent(pkt)
+		}
+	case parser.Ack, parser.BinaryAck:
+		if s := c.socket(pkt.Namespace); s != nil {
+			s.onAck(pkt)
+		}
+	case parser.Disconnect:
+		if s := c.socket(pkt.Namespace); s != nil {
+			s.onClose(reasonClientDisconnect)
+		}
+	default: // CONNECT_ERROR comes only from servers
+		c.closeWith(reasonParseError)
+	}
+}
+
+// OnClose ends every socket of the connection with the engine's reason.
+func (c *conn) OnClose(reason engineio.Reason, _ error) {
+	c.mu.Lock()
+	c.closed = true
+	c.connectTimer.Stop()
+	sockets := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		sockets = append(sockets, s)
+	}
+	c.mu.Unlock()
+	for _, s := range sockets {
+		s.onClose(string(reason))
+	}
+}
+
+func (c *conn) socket(nsp string) *Socket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sockets[nsp]
+}
+
+func (c *conn) remove(s *Socket) {
+	c.mu.Lock()
+	if c.sockets[s.nsp.name] == s {
+		delete(c.sockets, s.nsp.name)
+	}
+	c.mu.Unlock()
+}
+
+// connect joins the client to a namespace, or answers CONNECT_ERROR.
+func (c *conn) connect(name string, auth json.RawMessage) {
+	nsp := c.srv.lookup(name, auth)
+	if nsp == nil {
+		c.writePacket(&parser.Packet{Type: parser.ConnectError, Namespace: name,
+			Data: map[string]string{"message": "Invalid namespace"}}, false)
+		return
+	}
+	c.mu.Lock()
+	if c.closed || c.sockets[name] != nil {
+		c.mu.Unlock()
+		return
+	}
+	s := newSocket(nsp, c, auth)
+	c.sockets[name] = s
+	c.mu.Unlock()
+	s.exec(func() { nsp.admit(s) })
+}
+
+// connected is told when a socket joined its namespace.
+func (c *conn) connected() { c.connectTimer.Stop() }
+
+// writePacket encodes and sends one packet to this connection only.
+func (c *conn) writePacket(p *parser.Packet, volatile bool) error {
+	msgs, err := encode(p)
+	if err != nil {
+		return err
+	}
+	return c.write(msgs, volatile)
+}
+
+// write sends encoded packets; a volatile one is dropped while the
+// connection has anything else to write.
+func (c *conn) write(msgs []*engineio.Message, volatile bool) error {
+	if volatile && c.es.Buffered() > 0 {
+		return nil
+	}
+	if len(msgs) == 1 {
+		return c.es.Send(msgs[0])
+	}
+	return c.es.SendBatch(msgs)
+}
+
+func (c *conn) closeWith(reason string) {
+	_ = reason // the engine reports its own reason to every socket
+	c.es.Close()
+}
+
+// encode turns a packet into Engine.IO messages: its text, then each
+// binary attachment.
+func encode(p *parser.Packet) ([]*engineio.Message, error) {
+	text, atts, err := parser.Encode(p)
+	if err != nil {
+		return nil, err
+	}
+	msgs := make([]*engineio.Message, 1, 1+len(atts))
+	msgs[0] = engineio.NewMessage(text, false)
+	for _, a := range atts {
+		msgs = append(msgs, engineio.NewMessage(a, true))
+	}
+	return msgs, nil
+}
