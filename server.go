@@ -150,8 +150,11 @@ func (srv *Server) Close(ctx context.Context) error {
 	}
 	srv.mu.Unlock()
 	for _, nsp := range all {
+		// As in the reference, no DISCONNECT packet: the clients see their
+		// transport close and reconnect, to this server restarted or to
+		// another node of the cluster.
 		for _, s := range nsp.all() {
-			s.disconnect(true, reasonServerShutdown)
+			s.onClose(reasonServerShutdown)
 		}
 	}
 	err := srv.engine.Close(ctx)
