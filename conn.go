@@ -21,6 +21,7 @@ type conn struct {
 	sockets      map[string]*Socket // by namespace
 	connectTimer *time.Timer
 	closed       bool
+	reason       string // set by closeWith
 }
 
 func (srv *Server) newConn(es *engineio.Session) engineio.Receiver {
@@ -54,7 +55,7 @@ func (c *conn) OnMessage(data []byte, binary bool) {
 		raw, _ := pkt.Data.(json.RawMessage)
 		c.connect(pkt.Namespace, raw)
 	case parser.Event, parser.BinaryEvent:
-		if s := c.socket(pkt.Namespace); s != nil {
+		if s := c.socket(pkt.Namespace); s != nil && c.throttle(s) {
 			s.onEvent(pkt)
 		}
 	case parser.Ack, parser.BinaryAck:
@@ -79,9 +80,13 @@ func (c *conn) OnClose(reason engineio.Reason, _ error) {
 	for _, s := range c.sockets {
 		sockets = append(sockets, s)
 	}
+	why := string(reason)
+	if c.reason != "" {
+		why = c.reason
+	}
 	c.mu.Unlock()
 	for _, s := range sockets {
-		s.onClose(string(reason))
+		s.onClose(why)
 	}
 }
 
@@ -142,8 +147,14 @@ func (c *conn) write(msgs []*engineio.Message, volatile bool) error {
 	return c.es.SendBatch(msgs)
 }
 
+// closeWith closes the connection; its sockets disconnect with reason
+// rather than the engine's "forced close".
 func (c *conn) closeWith(reason string) {
-	_ = reason // the engine reports its own reason to every socket
+	c.mu.Lock()
+	if c.reason == "" {
+		c.reason = reason
+	}
+	c.mu.Unlock()
 	c.es.Close()
 }
 

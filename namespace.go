@@ -110,14 +110,13 @@ func (nsp *Namespace) admit(s *Socket) {
 	s.conn.mu.Lock()
 	closed := s.conn.closed
 	s.conn.mu.Unlock()
-	if closed {
-		return
+	if closed || !s.setConnected() {
+		return // the client left while the middleware ran
 	}
 	nsp.mu.Lock()
 	nsp.sockets[s.id] = s
 	nsp.mu.Unlock()
 	nsp.adapter.AddAll(s.id, s.id)
-	s.setConnected()
 	s.conn.connected()
 	_ = s.conn.writePacket(&parser.Packet{Type: parser.Connect, Namespace: nsp.name,
 		Data: map[string]string{"sid": s.id}}, false)
@@ -159,6 +158,7 @@ func (nsp *Namespace) Deliver(pkt *parser.Packet, ids iter.Seq[string], flags ad
 			n++
 		}
 	}
+	nsp.srv.stats.eventsOut.Add(uint64(n))
 	return n
 }
 

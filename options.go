@@ -23,6 +23,19 @@ type Options struct {
 	DisableServeClient bool
 	// MaxAttachments bounds the binary attachments of one packet (10).
 	MaxAttachments int
+	// MaxRoomsPerSocket bounds the rooms one socket may be in, its private
+	// room included (1000; negative: no bound). Join past it fails.
+	MaxRoomsPerSocket int
+	// EventsPerSecond is the rate of events one socket may send on average
+	// (100; negative: no bound). Faster senders are slowed down: their
+	// connection is read no faster than the rate allows.
+	EventsPerSecond float64
+	// EventBurst is how many events a socket may send at once above the
+	// rate (2 × EventsPerSecond).
+	EventBurst int
+	// FloodTimeout disconnects a socket that stays over the rate this long
+	// without a break (5s), with the reason "event rate limit exceeded".
+	FloodTimeout time.Duration
 	// Engine configures the Engine.IO server beneath.
 	Engine engineio.Options
 	// Logger receives the server's logs (slog.Default()).
@@ -45,6 +58,18 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.Adapter == nil {
 		c.Adapter = func(nsp adapter.Namespace) adapter.Adapter { return adapter.NewMemory(nsp) }
+	}
+	if c.MaxRoomsPerSocket == 0 {
+		c.MaxRoomsPerSocket = 1000
+	}
+	if c.EventsPerSecond == 0 {
+		c.EventsPerSecond = 100
+	}
+	if c.EventBurst <= 0 {
+		c.EventBurst = int(2 * max(c.EventsPerSecond, 1))
+	}
+	if c.FloodTimeout <= 0 {
+		c.FloodTimeout = 5 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

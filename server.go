@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sori-dev/sori/clientbundle"
@@ -24,6 +25,9 @@ type Server struct {
 	namespaces map[string]*Namespace
 	parents    []*parentNamespace
 	closed     bool
+
+	stats    counters
+	inflight atomic.Int64 // handler tasks queued or running
 }
 
 // NewServer returns a server with opts; nil means every default. Its main
@@ -139,8 +143,11 @@ func (srv *Server) Except(rooms ...string) *BroadcastOperator {
 	return srv.Sockets().Except(rooms...)
 }
 
-// Close disconnects every socket ("server shutting down"), closes the
-// connections and waits for their goroutines, or for ctx.
+// Close shuts the server down: it lets the handlers in flight finish (their
+// acknowledgements go out), disconnects every socket ("server shutting
+// down"), flushes and closes the connections and waits for their
+// goroutines, all within ctx. The clients see their transport close and
+// reconnect, to this server restarted or to another node of a cluster.
 func (srv *Server) Close(ctx context.Context) error {
 	srv.mu.Lock()
 	srv.closed = true
@@ -149,6 +156,7 @@ func (srv *Server) Close(ctx context.Context) error {
 		all = append(all, nsp)
 	}
 	srv.mu.Unlock()
+	srv.waitHandlers(ctx)
 	for _, nsp := range all {
 		// As in the reference, no DISCONNECT packet: the clients see their
 		// transport close and reconnect, to this server restarted or to
@@ -165,3 +173,16 @@ func (srv *Server) Close(ctx context.Context) error {
 }
 
 func (srv *Server) connectTimeout() time.Duration { return srv.opts.ConnectTimeout }
+
+// waitHandlers waits until no handler runs or is queued, or ctx ends.
+func (srv *Server) waitHandlers(ctx context.Context) {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for srv.inflight.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}

@@ -40,6 +40,7 @@ type Socket struct {
 	middlewares []func(event string, args Args) error
 	onError     []func(error)
 	acks        map[uint64]func(Args)
+	rate        bucket // incoming events; used by the read path only
 
 	// The executor: handlers run one at a time, in order, on a goroutine
 	// that lives only while tasks are queued.
@@ -82,20 +83,41 @@ func (s *Socket) Connected() bool {
 	return s.connected
 }
 
-func (s *Socket) setConnected() {
+// setConnected marks the socket connected, unless it was closed while its
+// middleware ran: then it must not join.
+func (s *Socket) setConnected() bool {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
 	s.connected = true
-	s.mu.Unlock()
+	return true
 }
 
 // Rooms lists the rooms the socket is in, its private room too.
 func (s *Socket) Rooms() []string { return s.nsp.adapter.SocketRooms(s.id) }
 
 // Join puts the socket in rooms.
-func (s *Socket) Join(rooms ...string) {
-	if s.Connected() {
-		s.nsp.adapter.AddAll(s.id, rooms...)
+// It fails, joining none, when that would pass Options.MaxRoomsPerSocket.
+func (s *Socket) Join(rooms ...string) error {
+	if !s.Connected() {
+		return ErrDisconnected
 	}
+	if max := s.nsp.srv.opts.MaxRoomsPerSocket; max > 0 && len(rooms) > 0 {
+		mine := s.nsp.adapter.SocketRooms(s.id)
+		n := len(mine)
+		for _, r := range rooms {
+			if !slices.Contains(mine, r) {
+				n++
+			}
+		}
+		if n > max {
+			return ErrTooManyRooms
+		}
+	}
+	s.nsp.adapter.AddAll(s.id, rooms...)
+	return nil
 }
 
 // Leave takes the socket out of a room.
@@ -148,8 +170,8 @@ func (s *Socket) OnError(fn func(error)) {
 	s.mu.Unlock()
 }
 
-// OnAny adds a handler that sees every incoming event, before the event's
-// own handlers.
+// OnAny adds a handler that sees every incoming event, before the
+// per-packet middleware and the event's own handlers.
 func (s *Socket) OnAny(fn func(event string, args Args)) {
 	s.mu.Lock()
 	s.anyIn = append(s.anyIn, fn)
@@ -201,6 +223,7 @@ func (s *Socket) Use(fn func(event string, args Args) error) {
 
 // exec queues a task on the socket's executor.
 func (s *Socket) exec(task func()) {
+	s.nsp.srv.inflight.Add(1)
 	s.xmu.Lock()
 	s.tasks = append(s.tasks, task)
 	if s.draining {
@@ -226,6 +249,7 @@ func (s *Socket) drain() {
 		s.tasks = s.tasks[1:]
 		s.xmu.Unlock()
 		task()
+		s.nsp.srv.inflight.Add(-1)
 	}
 }
 
@@ -271,6 +295,7 @@ func (s *Socket) onEvent(pkt *parser.Packet) {
 		event = n.String()
 	}
 	rest := Args{adapter.Args{Values: args.a.Values[1:], Attachments: args.a.Attachments}}
+	s.nsp.srv.stats.eventsIn.Add(1)
 	var ack ackFunc
 	if pkt.HasID {
 		ack = s.ackSender(pkt.ID)
@@ -286,14 +311,16 @@ func (s *Socket) dispatch(event string, args Args, ack ackFunc) {
 	}
 	mws, anyIn, hs := s.middlewares, s.anyIn, s.handlers[event]
 	s.mu.Unlock()
+	// As in the reference, OnAny handlers see every event, those the
+	// middleware then refuses too.
+	for _, fn := range anyIn {
+		_ = s.safely(event, func() error { fn(event, args); return nil })
+	}
 	for _, mw := range mws {
 		if err := s.safely(event, func() error { return mw(event, args) }); err != nil {
 			s.reportError(err)
 			return
 		}
-	}
-	for _, fn := range anyIn {
-		_ = s.safely(event, func() error { fn(event, args); return nil })
 	}
 	for _, h := range hs {
 		if err := s.safely(event, func() error { return h.call(args, ack) }); err != nil {
@@ -378,6 +405,9 @@ func (s *Socket) onClose(reason string) {
 	s.closed = true
 	was := s.connected
 	s.mu.Unlock()
+	if was {
+		s.nsp.srv.stats.disconnect(reason)
+	}
 	s.conn.remove(s)
 	if !was {
 		return

@@ -60,7 +60,10 @@ func (c *chat) connect(s *sori.Socket) {
 			done()
 			return
 		}
-		s.Join(room)
+		if err := s.Join(room); err != nil {
+			done(refusal{ErrTooManyRooms})
+			return
+		}
 		done()
 		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 		defer cancel()

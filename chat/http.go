@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/sori-dev/sori"
+	"github.com/sori-dev/sori/metrics"
 )
 
 //go:embed static
@@ -17,7 +18,8 @@ func Static() fs.FS {
 	return sub
 }
 
-// Handler serves the page from files at "/" and io at its path.
+// Handler serves the page from files at "/", io at its path, /healthz and
+// Prometheus metrics at /metrics.
 func Handler(io *sori.Server, files fs.FS) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(io.Path(), io)
@@ -29,6 +31,7 @@ func Handler(io *sori.Server, files fs.FS) http.Handler {
 		h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'")
 		page.ServeHTTP(w, r)
 	}))
+	mux.Handle("/metrics", metrics.Handler(io))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

@@ -19,6 +19,8 @@ const (
 	ErrRoom      = "room name must be 1-64 characters"
 	ErrMessage   = "message must be 1-2000 characters"
 	ErrNotInRoom = "not in room"
+	// ErrTooManyRooms: the socket is in as many rooms as the server allows.
+	ErrTooManyRooms = "too many rooms"
 )
 
 // clean trims v as JavaScript's String.prototype.trim does and checks its

@@ -16,10 +16,7 @@ func (c *CORS) apply(w http.ResponseWriter, r *http.Request) (preflight bool) {
 	switch {
 	case slices.Contains(c.Origins, "*") && !c.Credentials:
 		allowed = "*"
-	case origin == "":
-	case slices.Contains(c.Origins, "*"), slices.Contains(c.Origins, origin):
-		allowed = origin
-	case c.AllowOrigin != nil && c.AllowOrigin(origin):
+	case origin != "" && c.allows(origin):
 		allowed = origin
 	}
 	if allowed != "" {
@@ -48,4 +45,10 @@ func (c *CORS) apply(w http.ResponseWriter, r *http.Request) (preflight bool) {
 	h.Set("Content-Length", "0")
 	w.WriteHeader(http.StatusNoContent)
 	return true
+}
+
+// allows reports whether a cross-origin request from origin is allowed.
+func (c *CORS) allows(origin string) bool {
+	return slices.Contains(c.Origins, "*") || slices.Contains(c.Origins, origin) ||
+		(c.AllowOrigin != nil && c.AllowOrigin(origin))
 }

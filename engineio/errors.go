@@ -58,12 +58,16 @@ var ErrSessionClosed = errors.New("engine.io: session closed")
 // writeError answers a refused request: status 403 for CodeForbidden, else
 // 400, with the body {"code":N,"message":"..."}.
 func writeError(w http.ResponseWriter, code ErrorCode, message string) {
-	if message == "" {
-		message = code.Message()
-	}
 	status := http.StatusBadRequest
 	if code == CodeForbidden {
 		status = http.StatusForbidden
+	}
+	writeErrorStatus(w, status, code, message)
+}
+
+func writeErrorStatus(w http.ResponseWriter, status int, code ErrorCode, message string) {
+	if message == "" {
+		message = code.Message()
 	}
 	body, _ := json.Marshal(struct {
 		Code    ErrorCode `json:"code"`

@@ -7,7 +7,13 @@ import "time"
 // session unless a pong came back and set it to PingInterval again.
 
 func (s *Session) startHeartbeat() {
-	s.heartbeat = time.AfterFunc(s.srv.opts.PingInterval, s.onHeartbeat)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// The session may already be closed (its first write failed, or the
+	// server is closing); closeNow reads the timer under s.mu.
+	if s.state != stateClosed {
+		s.heartbeat = time.AfterFunc(s.srv.opts.PingInterval, s.onHeartbeat)
+	}
 }
 
 func (s *Session) onHeartbeat() {

@@ -39,8 +39,9 @@ type Options struct {
 	// default, as in the reference server.
 	CORS *CORS
 	// Cookie, when set, is sent with the handshake, its value the session
-	// id. Name defaults to "io", Path to "/", and it is HttpOnly with
-	// SameSite=Lax unless set otherwise.
+	// id. Name defaults to "io", Path to "/" and SameSite to Lax; it is
+	// always HttpOnly, as the reference's default (a bool cannot tell an
+	// unset field from false).
 	Cookie *http.Cookie
 	// PerMessageDeflate enables the WebSocket permessage-deflate extension
 	// (off). Messages under CompressionThreshold are sent uncompressed.
@@ -52,9 +53,20 @@ type Options struct {
 	// WebSocket message is compressed (1024 bytes).
 	CompressionThreshold int
 	// CheckOrigin, when set, decides whether a WebSocket handshake from the
-	// given Origin is accepted. Nil accepts every origin, as the reference
-	// server does.
+	// given Origin is accepted. Nil accepts a request with no Origin (not a
+	// browser), from the server's own origin, or from an origin CORS
+	// allows: unlike the reference, which accepts every origin, Sori refuses
+	// cross-site WebSocket hijacking by default.
 	CheckOrigin func(r *http.Request) bool
+	// MaxConnections bounds the open sessions (0: no bound). A handshake
+	// past it gets 503.
+	MaxConnections int
+	// MaxConnectionsPerIP bounds the open sessions of one client address
+	// (0: no bound). A handshake past it gets 429.
+	MaxConnectionsPerIP int
+	// ClientIP gives the address that MaxConnectionsPerIP counts; nil uses
+	// the peer's address. Behind a proxy, read its header here.
+	ClientIP func(r *http.Request) string
 	// WriteTimeout bounds one write to a client's connection (10s).
 	WriteTimeout time.Duration
 	// Logger receives the server's logs (slog.Default()).
@@ -127,6 +139,7 @@ func (o *Options) withDefaults() Options {
 		if ck.SameSite == 0 {
 			ck.SameSite = http.SameSiteLaxMode
 		}
+		ck.HttpOnly = true
 		c.Cookie = &ck
 	}
 	return c

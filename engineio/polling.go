@@ -51,7 +51,13 @@ func (srv *Server) servePoll(w http.ResponseWriter, r *http.Request, s *Session)
 	}
 	var batch []*Message
 	switch {
+	case s.state == stateClosed && s.closeReason == ReasonTransportClose:
+		// The client sent close itself: its pending GET is released with a
+		// noop, as the reference does.
+		batch = []*Message{noopMessage}
 	case s.state == stateClosed:
+		batch = []*Message{closeMessage}
+	case s.state == stateClosing && s.kind == kindPolling && len(s.queue) == 0:
 		batch = []*Message{closeMessage}
 	case s.kind != kindPolling || len(s.queue) == 0:
 		batch = []*Message{noopMessage}
@@ -83,6 +89,7 @@ func (srv *Server) writePayload(w http.ResponseWriter, r *http.Request, batch []
 			body = append(body, m.text...)
 		}
 	}
+	srv.stats.out(len(batch), len(body))
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
 	h.Set("Cache-Control", "no-store")

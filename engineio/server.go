@@ -18,14 +18,17 @@ type Server struct {
 
 	mu       sync.RWMutex
 	sessions map[string]*Session
+	perIP    map[string]int // open sessions by client address
 	closing  bool
+	draining bool // Close waits on wg: no more Add from zero
 
-	wg sync.WaitGroup // connection readers, writers and waiting polls
+	wg    sync.WaitGroup // connection readers, writers and waiting polls
+	stats counters
 }
 
 // NewServer returns a server with opts; nil means every default.
 func NewServer(opts *Options) *Server {
-	srv := &Server{opts: opts.withDefaults(), sessions: make(map[string]*Session)}
+	srv := &Server{opts: opts.withDefaults(), sessions: make(map[string]*Session), perIP: make(map[string]int)}
 	srv.upgrader = websocket.Upgrader{
 		ReadBufferSize:    1024,
 		WriteBufferPool:   &sync.Pool{}, // idle connections hold no write buffer
@@ -34,7 +37,7 @@ func NewServer(opts *Options) *Server {
 		Error:             func(http.ResponseWriter, *http.Request, int, error) {},
 	}
 	if srv.upgrader.CheckOrigin == nil {
-		srv.upgrader.CheckOrigin = func(*http.Request) bool { return true }
+		srv.upgrader.CheckOrigin = srv.checkOrigin
 	}
 	srv.upgrader.Error = func(w http.ResponseWriter, _ *http.Request, _ int, _ error) {
 		writeError(w, CodeBadRequest, "")
@@ -94,13 +97,17 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				}
 				return
 			}
-			srv.wg.Add(1)
+			if !srv.enter(w) {
+				return
+			}
 			defer srv.wg.Done()
 			srv.serveUpgrade(w, r, s)
 		case isWS || transport != s.Transport():
 			writeError(w, CodeBadRequest, "")
 		case r.Method == http.MethodGet:
-			srv.wg.Add(1)
+			if !srv.enter(w) {
+				return
+			}
 			defer srv.wg.Done()
 			srv.servePoll(w, r, s)
 		case r.Method == http.MethodPost:
@@ -125,13 +132,32 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, CodeUnsupportedProtocolVersion, "")
 		return
 	}
+	if !srv.checkLimits(w, srv.clientIP(r)) {
+		return
+	}
 	if isWS {
-		srv.wg.Add(1)
+		if !srv.enter(w) {
+			return
+		}
 		defer srv.wg.Done()
 		srv.serveWebSocket(w, r, q)
 		return
 	}
 	srv.handshakePolling(w, r, q)
+}
+
+// enter counts a request that may outlive a call to Close, or answers it
+// when Close is already waiting for the others: a WaitGroup must not go up
+// from zero while it is waited on.
+func (srv *Server) enter(w http.ResponseWriter) bool {
+	srv.mu.RLock()
+	defer srv.mu.RUnlock()
+	if srv.draining {
+		http.Error(w, "server is closing", http.StatusServiceUnavailable)
+		return false
+	}
+	srv.wg.Add(1)
+	return true
 }
 
 // allowed runs Options.AllowRequest, answering a refusal.
@@ -153,9 +179,9 @@ func (srv *Server) allowed(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (srv *Server) handshakePolling(w http.ResponseWriter, r *http.Request, q url.Values) {
-	s := srv.newSession(r, q, kindPolling)
-	if s == nil {
-		http.Error(w, "server is closing", http.StatusServiceUnavailable)
+	s, err := srv.newSession(r, q, kindPolling)
+	if err != nil {
+		writeLimitError(w, err)
 		return
 	}
 	if srv.opts.Cookie != nil {
@@ -165,27 +191,38 @@ func (srv *Server) handshakePolling(w http.ResponseWriter, r *http.Request, q ur
 	}
 	s.mu.Lock()
 	batch := append([]*Message{s.openMessage()}, s.takeLocked()...)
+	// Closed from OnConnection: the close packet is in this batch.
+	closing, reason := s.state == stateClosing && batch[len(batch)-1] == closeMessage, s.closeReason
 	s.mu.Unlock()
 	s.startHeartbeat()
 	srv.writePayload(w, r, batch)
+	if closing {
+		s.closeNow(reason, nil)
+	}
 }
 
-// newSession registers a session and hands it to the layer above; nil
-// when the server is closing.
-func (srv *Server) newSession(r *http.Request, q url.Values, kind transportKind) *Session {
+// newSession registers a session and hands it to the layer above. It
+// fails when the server is closing or a connection limit is reached.
+func (srv *Server) newSession(r *http.Request, q url.Values, kind transportKind) (*Session, error) {
 	s := &Session{
 		id:   newSessionID(),
 		srv:  srv,
 		kind: kind,
+		ip:   srv.clientIP(r),
 		hs:   newHandshake(r, q, kind),
 		done: make(chan struct{}),
 	}
 	srv.mu.Lock()
 	if srv.closing {
 		srv.mu.Unlock()
-		return nil
+		return nil, ErrTooManyConnections
+	}
+	if err := srv.overLimitLocked(s.ip); err != nil {
+		srv.mu.Unlock()
+		return nil, err
 	}
 	srv.sessions[s.id] = s
+	srv.perIP[s.ip]++
 	srv.mu.Unlock()
 	if srv.accept != nil {
 		s.recv = srv.accept(s)
@@ -193,13 +230,16 @@ func (srv *Server) newSession(r *http.Request, q url.Values, kind transportKind)
 	if s.recv == nil {
 		s.recv = discard{}
 	}
-	return s
+	return s, nil
 }
 
 func (srv *Server) remove(s *Session) {
 	srv.mu.Lock()
 	if srv.sessions[s.id] == s {
 		delete(srv.sessions, s.id)
+		if srv.perIP[s.ip]--; srv.perIP[s.ip] <= 0 {
+			delete(srv.perIP, s.ip)
+		}
 	}
 	srv.mu.Unlock()
 }
@@ -227,6 +267,9 @@ func (srv *Server) Close(ctx context.Context) error {
 			s.closeNow(ReasonServerShutdown, err)
 		}
 	}
+	srv.mu.Lock()
+	srv.draining = true
+	srv.mu.Unlock()
 	waited := make(chan struct{})
 	go func() { srv.wg.Wait(); close(waited) }()
 	select {

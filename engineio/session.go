@@ -51,6 +51,7 @@ func (k transportKind) String() string {
 // methods are safe for concurrent use.
 type Session struct {
 	id   string
+	ip   string // the client address limits count
 	srv  *Server
 	hs   *Handshake
 	recv Receiver
@@ -205,9 +206,11 @@ func (s *Session) closeGracefully(reason Reason) {
 	s.state = stateClosing
 	s.closeReason = reason
 	if s.kind == kindPolling {
-		// The close packet rides on the next poll; a client that never
-		// polls again is let go after the heartbeat's whole period.
-		s.queue = append(s.queue, closeMessage)
+		// The close packet goes on the first poll that finds the queue
+		// empty, never beside queued packets: a client handles close at once
+		// and a packet before it (Socket.IO's DISCONNECT) a tick later, as it
+		// would lose it. A client that never polls again is let go after the
+		// heartbeat's whole period.
 		s.closeTimer = time.AfterFunc(s.srv.opts.PingInterval+s.srv.opts.PingTimeout, func() {
 			s.closeNow(reason, nil)
 		})
@@ -223,13 +226,21 @@ func (s *Session) closeGracefully(reason Reason) {
 }
 
 // closeNow closes the session at once, dropping what is queued.
-func (s *Session) closeNow(reason Reason, err error) {
+func (s *Session) closeNow(reason Reason, err error) { s.close(reason, err, false) }
+
+// close closes the session. With closeFrame, its WebSocket gets a normal
+// close frame first: only the writer goroutine may ask for it, as no other
+// may write to the connection. The state changes before any I/O, so the
+// reader, failing once the peer answers the close, cannot change the
+// reason.
+func (s *Session) close(reason Reason, err error, closeFrame bool) {
 	s.mu.Lock()
 	if s.state == stateClosed {
 		s.mu.Unlock()
 		return
 	}
 	s.state = stateClosed
+	s.closeReason = reason
 	if s.heartbeat != nil {
 		s.heartbeat.Stop()
 	}
@@ -247,13 +258,18 @@ func (s *Session) closeNow(reason Reason, err error) {
 		}
 	}
 	if ws != nil {
-		ws.close()
+		if closeFrame {
+			ws.closeGracefully()
+		} else {
+			ws.close()
+		}
 	}
 	if probe != nil {
 		probe.close()
 	}
 	s.srv.remove(s)
 	s.srv.opts.Logger.Debug("engine.io session closed", "sid", s.id, "reason", string(reason), "err", err)
+	s.srv.stats.close(reason)
 	s.recv.OnClose(reason, err)
 	close(s.done)
 }
@@ -266,6 +282,7 @@ func (s *Session) deliver(data []byte, binary bool) {
 	open := s.state != stateClosed
 	s.mu.Unlock()
 	if open {
+		s.srv.stats.in(len(data))
 		s.recv.OnMessage(data, binary)
 	}
 }

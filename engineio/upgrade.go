@@ -17,7 +17,11 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 	busy := s.kind != kindPolling || s.probe != nil || s.state != stateOpen
 	s.mu.Unlock()
 	if busy {
-		writeError(w, CodeBadRequest, "")
+		// Already upgraded, upgrading or closing: as the reference, accept
+		// the WebSocket and close it at once.
+		if c, err := srv.acceptWebSocket(w, r); err == nil {
+			c.closeGracefully()
+		}
 		return
 	}
 	c, err := srv.acceptWebSocket(w, r)
@@ -27,7 +31,7 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 	s.mu.Lock()
 	if s.kind != kindPolling || s.probe != nil || s.state != stateOpen {
 		s.mu.Unlock()
-		c.close()
+		c.closeGracefully()
 		return
 	}
 	s.probe = c
@@ -44,7 +48,7 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 		}
 		switch {
 		case p.Type == parser.Ping && string(p.Data) == "probe":
-			if err := c.write([]*Message{probeMessage}); err != nil {
+			if _, err := c.write([]*Message{probeMessage}); err != nil {
 				s.abandonProbe(c)
 				return
 			}
@@ -111,6 +115,10 @@ func (s *Session) abandonProbe(c *wsConn) {
 	if s.probe == c {
 		s.probe = nil
 		s.probed = false
+	} else if s.ws == c {
+		// The upgrade completed as the timer fired: c is the transport now.
+		s.mu.Unlock()
+		return
 	}
 	s.mu.Unlock()
 	c.close()

@@ -28,10 +28,12 @@ type wsConn struct {
 
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// write sends a batch of packets.
-func (c *wsConn) write(batch []*Message) error {
+// write sends a batch of packets and returns the bytes of their payloads
+// (frames and compression aside).
+func (c *wsConn) write(batch []*Message) (int, error) {
 	deadline := time.Now().Add(c.timeout)
 	if c.deflate {
+		n := 0
 		for _, m := range batch {
 			c.conn.EnableWriteCompression(len(m.data) >= c.minDefl)
 			_ = c.conn.SetWriteDeadline(deadline)
@@ -42,10 +44,11 @@ func (c *wsConn) write(batch []*Message) error {
 				err = c.conn.WriteMessage(websocket.TextMessage, m.text)
 			}
 			if err != nil {
-				return err
+				return n, err
 			}
+			n += len(m.data)
 		}
-		return nil
+		return n, nil
 	}
 	bp := framePool.Get().(*[]byte)
 	buf := (*bp)[:0]
@@ -57,18 +60,21 @@ func (c *wsConn) write(batch []*Message) error {
 		}
 	}
 	_ = c.raw.SetWriteDeadline(deadline)
-	_, err := c.raw.Write(buf)
+	n, err := c.raw.Write(buf)
 	if cap(buf) <= 64<<10 { // keep the pool's buffers small
 		*bp = buf[:0]
 		framePool.Put(bp)
 	}
-	return err
+	return n, err
 }
 
 // closeGracefully sends a normal close frame, then closes.
-func (c *wsConn) closeGracefully() {
+func (c *wsConn) closeGracefully() { c.closeWith(websocket.CloseNormalClosure, "") }
+
+// closeWith sends a close frame with code and text, then closes.
+func (c *wsConn) closeWith(code int, text string) {
 	_ = c.conn.WriteControl(websocket.CloseMessage,
-		websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+		websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 	c.close()
 }
 
@@ -136,14 +142,21 @@ func (srv *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, q url.
 	if err != nil {
 		return
 	}
-	s := srv.newSession(r, q, kindWebSocket)
-	if s == nil {
-		c.closeGracefully()
+	s, err := srv.newSession(r, q, kindWebSocket)
+	if err != nil {
+		c.closeWith(websocket.CloseTryAgainLater, err.Error())
 		return
 	}
 	s.mu.Lock()
 	s.ws = c
-	s.enqueueLocked(s.openMessage())
+	// The open packet goes first, before anything the receiver sent from
+	// OnConnection.
+	open := s.openMessage()
+	s.queue = append(s.queue, nil)
+	copy(s.queue[1:], s.queue)
+	s.queue[0] = open
+	s.queued += open.size()
+	s.kickLocked()
 	s.mu.Unlock()
 	s.startHeartbeat()
 	s.readLoop(c)
@@ -178,19 +191,20 @@ func (s *Session) writeLoop(c *wsConn) {
 			closing, reason := s.state == stateClosing, s.closeReason
 			s.mu.Unlock()
 			if closing {
-				c.closeGracefully()
-				s.closeNow(reason, nil)
+				s.close(reason, nil, true)
 			}
 			return
 		}
 		s.mu.Unlock()
-		if err := c.write(batch); err != nil {
+		n, err := c.write(batch)
+		if err != nil {
 			s.mu.Lock()
 			s.writing = false
 			s.mu.Unlock()
 			s.closeNow(ReasonTransportError, err)
 			return
 		}
+		s.srv.stats.out(len(batch), n)
 		s.recycle(batch)
 	}
 }

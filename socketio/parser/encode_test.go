@@ -315,14 +315,12 @@ func TestEncodeConcurrent(t *testing.T) {
 		go func() {
 			var err error
 			for range 200 {
-				var text []byte
-				if text, _, err = Encode(&Packet{Type: Event, Data: shared}); err != nil {
+				if _, _, err = Encode(&Packet{Type: Event, Data: shared}); err != nil {
 					break
 				}
 				if _, _, err = Encode(chatPacket); err != nil {
 					break
 				}
-				_ = text
 			}
 			done <- err
 		}()
