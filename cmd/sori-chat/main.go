@@ -1,10 +1,12 @@
 // Command sori-chat is the room chat: one binary that serves the page, the
-// Socket.IO client and the server, in memory by default.
+// Socket.IO client and the server, in memory by default, or as one of a
+// cluster of chat servers sharing a Redis (see docs/REDIS.md).
 //
 //	sori-chat -addr :3000
+//	sori-chat -addr :3001 -redis redis://127.0.0.1:6379
 //
 // Every flag has an environment variable: SORI_ADDR, SORI_CORS_ORIGINS,
-// SORI_LOG_LEVEL, SORI_STATIC.
+// SORI_LOG_LEVEL, SORI_STATIC, SORI_REDIS_URL.
 package main
 
 import (
@@ -21,9 +23,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sori-dev/sori"
 	"github.com/sori-dev/sori/chat"
 	"github.com/sori-dev/sori/engineio"
+	"github.com/sori-dev/sori/redisadapter"
 )
 
 func env(name, def string) string {
@@ -38,6 +43,7 @@ func main() {
 	cors := flag.String("cors", env("SORI_CORS_ORIGINS", ""), "comma-separated origins allowed cross-origin, or * (SORI_CORS_ORIGINS)")
 	level := flag.String("log-level", env("SORI_LOG_LEVEL", "info"), "debug, info, warn or error (SORI_LOG_LEVEL)")
 	staticDir := flag.String("static", env("SORI_STATIC", ""), "serve the page from this directory instead of the embedded one (SORI_STATIC)")
+	redisURL := flag.String("redis", env("SORI_REDIS_URL", ""), "Redis URL, such as redis://127.0.0.1:6379, to share rooms with the other chat servers on it (SORI_REDIS_URL)")
 	flag.Parse()
 
 	var lvl slog.Level
@@ -50,6 +56,23 @@ func main() {
 	opts := &sori.Options{Logger: log}
 	if *cors != "" {
 		opts.Engine.CORS = &engineio.CORS{Origins: strings.Split(*cors, ",")}
+	}
+	var rc *redis.Client
+	if *redisURL != "" {
+		ropts, err := redis.ParseURL(*redisURL)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "sori-chat: bad -redis %q: %v\n", *redisURL, err)
+			os.Exit(2)
+		}
+		redis.SetLogger(redisLog{log}) // its reconnection noise, at debug level
+		rc = redis.NewClient(ropts)
+		factory, err := redisadapter.New(rc, &redisadapter.Options{Logger: log})
+		if err != nil {
+			log.Error("cannot start the Redis adapter", "redis", ropts.Addr, "err", err)
+			os.Exit(1)
+		}
+		opts.Adapter = factory
+		log.Info("clustering through Redis", "redis", ropts.Addr)
 	}
 	io := sori.NewServer(opts)
 	chat.Register(io, log)
@@ -77,6 +100,9 @@ func main() {
 		defer cancel()
 		_ = io.Close(shutdown)
 		_ = hs.Shutdown(shutdown)
+		if rc != nil {
+			_ = rc.Close()
+		}
 	}()
 	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("serve", "err", err)
@@ -91,4 +117,11 @@ func displayAddr(a net.Addr) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// redisLog passes go-redis's own logs to the chat's logger, at debug level.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
