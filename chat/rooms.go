@@ -29,8 +29,10 @@ func openRooms(ctx context.Context, nsp *sori.Namespace) ([]Room, error) {
 		}
 		return out, nil
 	}
+	// On a cluster error the adapter still returns what it has (this
+	// server's sockets at least): a partial list beats none.
 	sockets, err := nsp.FetchSockets(ctx)
-	if err != nil {
+	if err != nil && len(sockets) == 0 {
 		return nil, err
 	}
 	ids := make(map[string]bool, len(sockets))
@@ -58,9 +60,6 @@ func roomSize(ctx context.Context, nsp *sori.Namespace, room string) int {
 	if mem, ok := nsp.Adapter().(*adapter.Memory); ok {
 		return mem.RoomSize(room)
 	}
-	sockets, err := nsp.In(room).FetchSockets(ctx)
-	if err != nil {
-		return 0
-	}
+	sockets, _ := nsp.In(room).FetchSockets(ctx) // partial on error
 	return len(sockets)
 }

@@ -45,7 +45,8 @@ type hub struct {
 	opts   Options
 	log    *slog.Logger
 
-	down atomic.Bool
+	down  atomic.Bool
+	stats hubStats
 
 	// life orders the starts and stops of the subscription connection.
 	life     sync.Mutex
@@ -323,6 +324,7 @@ func (h *hub) publish(ctx context.Context, channel string, payload []byte) error
 	ctx, cancel := context.WithTimeout(ctx, h.opts.RequestsTimeout)
 	defer cancel()
 	if err := h.client.Publish(ctx, channel, payload).Err(); err != nil {
+		h.stats.errors.Add(1)
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return nil

@@ -46,9 +46,9 @@ func opError(op string, err error) error {
 	return &TimeoutError{Op: op, Cause: err}
 }
 
-// request publishes req and waits for p.want answers, the requests
+// doRequest publishes req and waits for p.want answers, the requests
 // timeout, ctx, or Close.
-func (a *Adapter) request(ctx context.Context, op string, req *outRequest, p *pending) error {
+func (a *Adapter) doRequest(ctx context.Context, op string, req *outRequest, p *pending) error {
 	id := newID()
 	req.UID, req.RequestID = a.uid, id
 	body, err := json.Marshal(req)

@@ -6,7 +6,7 @@
 //	sori-chat -addr :3001 -redis redis://127.0.0.1:6379
 //
 // Every flag has an environment variable: SORI_ADDR, SORI_CORS_ORIGINS,
-// SORI_LOG_LEVEL, SORI_STATIC, SORI_REDIS_URL.
+// SORI_LOG_LEVEL, SORI_STATIC, SORI_REDIS_URL, SORI_SHUTDOWN_TIMEOUT.
 package main
 
 import (
@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -38,10 +39,20 @@ func env(name, def string) string {
 	return def
 }
 
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, ok := os.LookupEnv(name); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
 func main() {
 	addr := flag.String("addr", env("SORI_ADDR", ":3000"), "listen address (SORI_ADDR)")
 	cors := flag.String("cors", env("SORI_CORS_ORIGINS", ""), "comma-separated origins allowed cross-origin, or * (SORI_CORS_ORIGINS)")
 	level := flag.String("log-level", env("SORI_LOG_LEVEL", "info"), "debug, info, warn or error (SORI_LOG_LEVEL)")
+	grace := flag.Duration("shutdown-timeout", envDuration("SORI_SHUTDOWN_TIMEOUT", 10*time.Second), "how long SIGTERM waits for handlers in flight and queued messages (SORI_SHUTDOWN_TIMEOUT)")
 	staticDir := flag.String("static", env("SORI_STATIC", ""), "serve the page from this directory instead of the embedded one (SORI_STATIC)")
 	redisURL := flag.String("redis", env("SORI_REDIS_URL", ""), "Redis URL, such as redis://127.0.0.1:6379, to share rooms with the other chat servers on it (SORI_REDIS_URL)")
 	flag.Parse()
@@ -95,11 +106,16 @@ func main() {
 	go func() {
 		defer close(done)
 		<-ctx.Done()
-		log.Info("shutting down")
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		log.Info("shutting down", "deadline", *grace)
+		shutdown, cancel := context.WithTimeout(context.Background(), *grace)
 		defer cancel()
-		_ = io.Close(shutdown)
-		_ = hs.Shutdown(shutdown)
+		// Stop accepting at once; long polls end as io closes their sessions.
+		var wg sync.WaitGroup
+		wg.Go(func() { _ = hs.Shutdown(shutdown) })
+		if err := io.Close(shutdown); err != nil {
+			log.Warn("shutdown deadline passed; connections cut", "err", err)
+		}
+		wg.Wait()
 		if rc != nil {
 			_ = rc.Close()
 		}
