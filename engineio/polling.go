@@ -5,9 +5,13 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/sori-dev/sori/engineio/parser"
 )
+
+// probedPollWait bounds how long a GET waits while an upgrade is probed.
+const probedPollWait = 100 * time.Millisecond
 
 var (
 	errPollOverlap    = errors.New("engine.io: overlapping poll from client")
@@ -20,6 +24,12 @@ var (
 // servePoll answers a long-polling GET: at once with what is queued, or
 // when something is, or with a noop when the session moves to WebSocket.
 // One GET at a time: a second closes the session, as in the reference.
+//
+// A GET that comes while a WebSocket probe has been answered gets a noop
+// after probedPollWait at most (the reference's upgrade check runs every
+// 100ms); when the upgrade completes meanwhile, it is refused like any
+// polling request to an upgraded session. A client sends "5" before such a
+// GET only in a race the single-threaded reference never loses.
 func (srv *Server) servePoll(w http.ResponseWriter, r *http.Request, s *Session) {
 	s.mu.Lock()
 	if s.kind != kindPolling {
@@ -33,12 +43,20 @@ func (srv *Server) servePoll(w http.ResponseWriter, r *http.Request, s *Session)
 		s.closeNow(ReasonTransportError, errPollOverlap)
 		return
 	}
-	if len(s.queue) == 0 && s.state == stateOpen && !s.probed {
+	if len(s.queue) == 0 && s.state == stateOpen {
 		wake := make(chan struct{}, 1)
 		s.poll = wake
+		probed := s.probed
 		s.mu.Unlock()
+		var expire <-chan time.Time
+		if probed {
+			t := time.NewTimer(probedPollWait)
+			defer t.Stop()
+			expire = t.C
+		}
 		select {
 		case <-wake:
+		case <-expire:
 		case <-r.Context().Done():
 			s.mu.Lock()
 			s.poll = nil
@@ -48,6 +66,11 @@ func (srv *Server) servePoll(w http.ResponseWriter, r *http.Request, s *Session)
 		}
 		s.mu.Lock()
 		s.poll = nil
+		if probed && s.kind != kindPolling {
+			s.mu.Unlock()
+			writeError(w, CodeBadRequest, "")
+			return
+		}
 	}
 	var batch []*Message
 	switch {

@@ -21,6 +21,7 @@ type Server struct {
 	perIP    map[string]int // open sessions by client address
 	closing  bool
 	draining bool // Close waits on wg: no more Add from zero
+	gone     gone // polling sessions just closed by their client
 
 	wg    sync.WaitGroup // connection readers, writers and waiting polls
 	stats counters
@@ -82,6 +83,10 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if sid := q.Get("sid"); sid != "" {
 		s := srv.Session(sid)
 		if s == nil {
+			if r.Method == http.MethodGet && transport == transportPolling && !isWS && srv.gone.take(sid) {
+				srv.writePayload(w, r, []*Message{noopMessage})
+				return
+			}
 			writeError(w, CodeUnknownSID, "")
 			return
 		}
@@ -224,11 +229,23 @@ func (srv *Server) newSession(r *http.Request, q url.Values, kind transportKind)
 	srv.sessions[s.id] = s
 	srv.perIP[s.ip]++
 	srv.mu.Unlock()
+	var recv Receiver
 	if srv.accept != nil {
-		s.recv = srv.accept(s)
+		recv = srv.accept(s)
 	}
-	if s.recv == nil {
-		s.recv = discard{}
+	if recv == nil {
+		recv = discard{}
+	}
+	// The session is registered, so Close (or the receiver itself, from
+	// accept) may have closed it meanwhile, with no receiver to tell: it
+	// is told now, and the handshake refused.
+	s.mu.Lock()
+	s.recv = recv
+	closed, reason, err := s.state == stateClosed, s.closeReason, s.closeErr
+	s.mu.Unlock()
+	if closed {
+		recv.OnClose(reason, err)
+		return nil, ErrSessionClosed
 	}
 	return s, nil
 }

@@ -65,6 +65,7 @@ type Session struct {
 	spare       []*Message // the last batch's backing array, reused
 	queued      int        // bytes in queue
 	closeReason Reason
+	closeErr    error // with closeReason, once closed
 
 	poll    chan struct{} // set while a GET waits for data
 	posting bool          // a POST is being read
@@ -139,9 +140,7 @@ func (s *Session) SendBatch(ms []*Message) error {
 		s.closeNow(ReasonQueueFull, ErrQueueFull)
 		return ErrQueueFull
 	}
-	for _, m := range ms {
-		s.queue = append(s.queue, m)
-	}
+	s.queue = append(s.queue, ms...)
 	s.queued += n
 	s.kickLocked()
 	s.mu.Unlock()
@@ -241,6 +240,7 @@ func (s *Session) close(reason Reason, err error, closeFrame bool) {
 	}
 	s.state = stateClosed
 	s.closeReason = reason
+	s.closeErr = err
 	if s.heartbeat != nil {
 		s.heartbeat.Stop()
 	}
@@ -248,6 +248,8 @@ func (s *Session) close(reason Reason, err error, closeFrame bool) {
 		s.closeTimer.Stop()
 	}
 	poll, ws, probe := s.poll, s.ws, s.probe
+	recv := s.recv // nil while the session is being accepted: newSession tells it
+	clientClosedPolling := reason == ReasonTransportClose && s.kind == kindPolling && poll == nil
 	s.queue, s.spare, s.queued = nil, nil, 0
 	s.mu.Unlock()
 
@@ -268,9 +270,14 @@ func (s *Session) close(reason Reason, err error, closeFrame bool) {
 		probe.close()
 	}
 	s.srv.remove(s)
+	if clientClosedPolling {
+		s.srv.gone.add(s.id)
+	}
 	s.srv.opts.Logger.Debug("engine.io session closed", "sid", s.id, "reason", string(reason), "err", err)
 	s.srv.stats.close(reason)
-	s.recv.OnClose(reason, err)
+	if recv != nil {
+		recv.OnClose(reason, err)
+	}
 	close(s.done)
 }
 
