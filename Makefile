@@ -47,7 +47,9 @@ if [[ $${#failed[@]} -gt 0 ]]; then echo "fuzz FAILED: $${failed[*]}"; exit 1; f
 echo "fuzz: $$(wc -l <<<"$$targets") target(s) ok"
 endef
 
-.PHONY: help setup bundle build run lint vet staticcheck gotest fuzz fuzz-short nodetest test bench conformance clean
+-include bench/bench.mk
+
+.PHONY: help setup bundle build run lint vet staticcheck gotest fuzz fuzz-short nodetest test soak gobench conformance clean
 
 help: ## List the targets
 	@echo "Sori make targets:"
@@ -117,7 +119,10 @@ test: ## build, lint, go test -race, 10s fuzz per target, Node tests
 		echo "make test: FAILED in $${secs}s: $${msg%, }"; exit 1; \
 	fi
 
-bench: ## Go benchmarks (placeholder until sori-bench exists)
+soak: ## Long soak: thousands of chat clients joining, chatting, leaving, reconnecting, reset (SORI_SOAK=long)
+	SORI_SOAK=long $(GO) test -race -count=1 -timeout 30m -run '^TestSoak$$' -v ./chat/
+
+gobench: ## Go micro-benchmarks of the codecs and the server
 	$(GO) test -bench=. -benchmem -run='^$$' ./...
 
 conformance: build ## Official Engine.IO/Socket.IO suites vs bin/sori-conformance (SUITE=engine|socket|all, RUNS=3)

@@ -2,6 +2,7 @@ package sori
 
 import (
 	"encoding/json"
+	"slices"
 	"sync"
 	"time"
 
@@ -18,14 +19,14 @@ type conn struct {
 	dec parser.Decoder // used only by OnMessage, which never overlaps
 
 	mu           sync.Mutex
-	sockets      map[string]*Socket // by namespace
+	sockets      []*Socket // one per namespace: a slice, as there are few
 	connectTimer *time.Timer
 	closed       bool
 	reason       string // set by closeWith
 }
 
 func (srv *Server) newConn(es *engineio.Session) engineio.Receiver {
-	c := &conn{srv: srv, es: es, sockets: make(map[string]*Socket, 1)}
+	c := &conn{srv: srv, es: es}
 	c.dec.MaxAttachments = srv.opts.MaxAttachments
 	c.connectTimer = time.AfterFunc(srv.connectTimeout(), func() {
 		c.mu.Lock()
@@ -75,11 +76,8 @@ func (c *conn) OnMessage(data []byte, binary bool) {
 func (c *conn) OnClose(reason engineio.Reason, _ error) {
 	c.mu.Lock()
 	c.closed = true
-	c.connectTimer.Stop()
-	sockets := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		sockets = append(sockets, s)
-	}
+	c.stopConnectTimerLocked()
+	sockets := slices.Clone(c.sockets)
 	why := string(reason)
 	if c.reason != "" {
 		why = c.reason
@@ -93,13 +91,22 @@ func (c *conn) OnClose(reason engineio.Reason, _ error) {
 func (c *conn) socket(nsp string) *Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sockets[nsp]
+	return c.socketLocked(nsp)
+}
+
+func (c *conn) socketLocked(nsp string) *Socket {
+	for _, s := range c.sockets {
+		if s.nsp.name == nsp {
+			return s
+		}
+	}
+	return nil
 }
 
 func (c *conn) remove(s *Socket) {
 	c.mu.Lock()
-	if c.sockets[s.nsp.name] == s {
-		delete(c.sockets, s.nsp.name)
+	if i := slices.Index(c.sockets, s); i >= 0 {
+		c.sockets = slices.Delete(c.sockets, i, i+1)
 	}
 	c.mu.Unlock()
 }
@@ -113,18 +120,31 @@ func (c *conn) connect(name string, auth json.RawMessage) {
 		return
 	}
 	c.mu.Lock()
-	if c.closed || c.sockets[name] != nil {
+	if c.closed || c.socketLocked(name) != nil {
 		c.mu.Unlock()
 		return
 	}
 	s := newSocket(nsp, c, auth)
-	c.sockets[name] = s
+	c.sockets = append(c.sockets, s)
 	c.mu.Unlock()
 	s.exec(func() { nsp.admit(s) })
 }
 
 // connected is told when a socket joined its namespace.
-func (c *conn) connected() { c.connectTimer.Stop() }
+func (c *conn) connected() {
+	c.mu.Lock()
+	c.stopConnectTimerLocked()
+	c.mu.Unlock()
+}
+
+// stopConnectTimerLocked stops and drops the timer: an idle connection
+// keeps no timer it no longer needs.
+func (c *conn) stopConnectTimerLocked() {
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+		c.connectTimer = nil
+	}
+}
 
 // writePacket encodes and sends one packet to this connection only.
 func (c *conn) writePacket(p *parser.Packet, volatile bool) error {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 
 	"github.com/sori-dev/sori/socketio/parser"
 )
@@ -12,13 +13,21 @@ import (
 // from the event's arguments, in order, and a last parameter of func type,
 // when there is one, is the acknowledgement to call back.
 type handler struct {
-	fn       reflect.Value
+	fn reflect.Value
+	*shape
+	raw func(Args, ackFunc) error
+}
+
+// shape is what a handler's type says: worked out once per type and
+// shared, since every socket registers its own closures of the same types.
+type shape struct {
 	params   []reflect.Type // the decoded parameters
 	variadic reflect.Type   // element type of a trailing ...T, or nil
 	ack      reflect.Type   // the acknowledgement's func type, or nil
 	errOut   bool           // the function returns an error
-	raw      func(Args, ackFunc) error
 }
+
+var shapes sync.Map // reflect.Type -> *shape
 
 // ackFunc sends an acknowledgement; nil when the peer asked for none.
 type ackFunc func(args []any)
@@ -37,10 +46,22 @@ func newHandler(fn any) (*handler, error) {
 	}
 	v := reflect.ValueOf(fn)
 	t := v.Type()
+	if sh, ok := shapes.Load(t); ok {
+		return &handler{fn: v, shape: sh.(*shape)}, nil
+	}
+	sh, err := shapeOf(t)
+	if err != nil {
+		return nil, err
+	}
+	shapes.Store(t, sh)
+	return &handler{fn: v, shape: sh}, nil
+}
+
+func shapeOf(t reflect.Type) (*shape, error) {
 	if t.Kind() != reflect.Func {
 		return nil, fmt.Errorf("sori: handler is %s, not a func", t)
 	}
-	h := &handler{fn: v}
+	h := &shape{}
 	switch {
 	case t.NumOut() == 0:
 	case t.NumOut() == 1 && t.Out(0) == errorType:

@@ -34,7 +34,7 @@ type Socket struct {
 	mu          sync.Mutex
 	connected   bool
 	closed      bool
-	handlers    map[string][]*handler
+	handlers    []eventHandlers // few per socket: a slice beats a map
 	anyIn       []func(event string, args Args)
 	anyOut      []func(event string, args []any)
 	middlewares []func(event string, args Args) error
@@ -147,10 +147,11 @@ func (s *Socket) On(event string, fn any) error {
 		return err
 	}
 	s.mu.Lock()
-	if s.handlers == nil {
-		s.handlers = make(map[string][]*handler)
+	if i := s.handlerIndex(event); i >= 0 {
+		s.handlers[i].hs = append(s.handlers[i].hs, h)
+	} else {
+		s.handlers = append(s.handlers, eventHandlers{event, []*handler{h}})
 	}
-	s.handlers[event] = append(s.handlers[event], h)
 	s.mu.Unlock()
 	return nil
 }
@@ -158,7 +159,9 @@ func (s *Socket) On(event string, fn any) error {
 // Off removes every handler of an event.
 func (s *Socket) Off(event string) {
 	s.mu.Lock()
-	delete(s.handlers, event)
+	if i := s.handlerIndex(event); i >= 0 {
+		s.handlers = slices.Delete(s.handlers, i, i+1)
+	}
 	s.mu.Unlock()
 }
 
@@ -309,7 +312,7 @@ func (s *Socket) dispatch(event string, args Args, ack ackFunc) {
 		s.mu.Unlock()
 		return
 	}
-	mws, anyIn, hs := s.middlewares, s.anyIn, s.handlers[event]
+	mws, anyIn, hs := s.middlewares, s.anyIn, s.handlersOf(event)
 	s.mu.Unlock()
 	// As in the reference, OnAny handlers see every event, those the
 	// middleware then refuses too.
@@ -426,7 +429,7 @@ func (s *Socket) onClose(reason string) {
 
 func (s *Socket) fire(event, reason string) {
 	s.mu.Lock()
-	hs := s.handlers[event]
+	hs := s.handlersOf(event)
 	s.mu.Unlock()
 	args := argsOf(reason)
 	for _, h := range hs {
@@ -445,4 +448,28 @@ func (s *Socket) info() adapter.SocketInfo {
 		rooms = []string{}
 	}
 	return adapter.SocketInfo{ID: s.id, Handshake: hs, Rooms: slices.Clone(rooms), Data: data, Local: true}
+}
+
+// eventHandlers are the handlers of one event.
+type eventHandlers struct {
+	event string
+	hs    []*handler
+}
+
+// handlerIndex finds the handlers of event; s.mu must be held.
+func (s *Socket) handlerIndex(event string) int {
+	for i := range s.handlers {
+		if s.handlers[i].event == event {
+			return i
+		}
+	}
+	return -1
+}
+
+// handlersOf returns the handlers of event; s.mu must be held.
+func (s *Socket) handlersOf(event string) []*handler {
+	if i := s.handlerIndex(event); i >= 0 {
+		return s.handlers[i].hs
+	}
+	return nil
 }

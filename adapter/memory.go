@@ -3,7 +3,6 @@ package adapter
 import (
 	"context"
 	"iter"
-	"maps"
 	"slices"
 	"sync"
 
@@ -14,12 +13,16 @@ type set = map[string]struct{}
 
 // Memory is the in-memory adapter: one server, no cluster. Its zero value
 // is not usable; make one with NewMemory. Safe for concurrent use.
+//
+// A socket's private room is implicit: a socket id in sids is a room of
+// one, so the commonest room costs no map of its own. Explicit rooms, and
+// the explicit rooms of each socket, are kept in maps.
 type Memory struct {
 	nsp Namespace
 
 	mu    sync.RWMutex
-	rooms map[string]set // room -> socket ids
-	sids  map[string]set // socket id -> rooms
+	rooms map[string]set // explicit room -> socket ids
+	sids  map[string]set // socket id -> its explicit rooms (nil when none)
 
 	lmu       sync.RWMutex
 	listeners []func(RoomEvent)
@@ -61,49 +64,76 @@ func (m *Memory) hasListeners() bool {
 	return len(m.listeners) > 0
 }
 
-// AddAll puts socket id in rooms.
+// sizeLocked is the number of sockets in room.
+func (m *Memory) sizeLocked(room string) int {
+	n := len(m.rooms[room])
+	if _, private := m.sids[room]; private {
+		n++
+	}
+	return n
+}
+
+// AddAll puts socket id in rooms. The socket's own id is its private room.
 func (m *Memory) AddAll(id string, rooms ...string) {
 	track := m.hasListeners()
 	var events []RoomEvent
 	m.mu.Lock()
-	mine, ok := m.sids[id]
-	if !ok {
-		mine = make(set, len(rooms))
-		m.sids[id] = mine
+	mine, known := m.sids[id]
+	if !known {
+		m.sids[id] = nil
 	}
 	for _, room := range rooms {
+		if room == id {
+			if !known && track {
+				if len(m.rooms[id]) == 0 {
+					events = append(events, RoomEvent{Kind: CreateRoom, Room: id})
+				}
+				events = append(events, RoomEvent{Kind: JoinRoom, Room: id, ID: id})
+			}
+			known = true
+			continue
+		}
+		if _, in := mine[room]; in {
+			continue
+		}
+		if mine == nil {
+			mine = make(set, 1)
+			m.sids[id] = mine
+		}
 		mine[room] = struct{}{}
 		members, ok := m.rooms[room]
 		if !ok {
 			members = make(set, 1)
 			m.rooms[room] = members
-			if track {
+			if track && m.sizeLocked(room) == 0 {
 				events = append(events, RoomEvent{Kind: CreateRoom, Room: room})
 			}
 		}
-		if _, in := members[id]; !in {
-			members[id] = struct{}{}
-			if track {
-				events = append(events, RoomEvent{Kind: JoinRoom, Room: room, ID: id})
-			}
+		members[id] = struct{}{}
+		if track {
+			events = append(events, RoomEvent{Kind: JoinRoom, Room: room, ID: id})
 		}
 	}
 	m.mu.Unlock()
 	m.emit(events)
 }
 
-// Del takes socket id out of room.
+// Del takes socket id out of room. A socket stays in its private room
+// while it is connected.
 func (m *Memory) Del(id, room string) {
 	m.mu.Lock()
-	if mine, ok := m.sids[id]; ok {
-		delete(mine, room)
+	var events []RoomEvent
+	if mine := m.sids[id]; mine != nil {
+		if _, in := mine[room]; in {
+			delete(mine, room)
+			events = m.leaveLocked(id, room, m.hasListeners())
+		}
 	}
-	events := m.leaveLocked(id, room, m.hasListeners())
 	m.mu.Unlock()
 	m.emit(events)
 }
 
-// leaveLocked removes id from room's members, dropping an empty room.
+// leaveLocked removes id from the explicit room, dropping it when empty.
 func (m *Memory) leaveLocked(id, room string, track bool) []RoomEvent {
 	members, ok := m.rooms[room]
 	if !ok {
@@ -119,27 +149,34 @@ func (m *Memory) leaveLocked(id, room string, track bool) []RoomEvent {
 	}
 	if len(members) == 0 {
 		delete(m.rooms, room)
-		if track {
+		if track && m.sizeLocked(room) == 0 {
 			events = append(events, RoomEvent{Kind: DeleteRoom, Room: room})
 		}
 	}
 	return events
 }
 
-// DelAll takes socket id out of every room.
+// DelAll takes socket id out of every room; it is gone.
 func (m *Memory) DelAll(id string) {
 	track := m.hasListeners()
 	var events []RoomEvent
 	m.mu.Lock()
-	for room := range m.sids[id] {
+	mine, known := m.sids[id]
+	for room := range mine {
 		events = append(events, m.leaveLocked(id, room, track)...)
 	}
 	delete(m.sids, id)
+	if known && track {
+		events = append(events, RoomEvent{Kind: LeaveRoom, Room: id, ID: id})
+		if len(m.rooms[id]) == 0 {
+			events = append(events, RoomEvent{Kind: DeleteRoom, Room: id})
+		}
+	}
 	m.mu.Unlock()
 	m.emit(events)
 }
 
-// SocketRooms lists the rooms of socket id, sorted.
+// SocketRooms lists the rooms of socket id, its private room too, sorted.
 func (m *Memory) SocketRooms(id string) []string {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -147,21 +184,37 @@ func (m *Memory) SocketRooms(id string) []string {
 	if !ok {
 		return nil
 	}
-	return slices.Sorted(maps.Keys(mine))
+	out := make([]string, 0, len(mine)+1)
+	out = append(out, id)
+	for room := range mine {
+		out = append(out, room)
+	}
+	slices.Sort(out)
+	return out
 }
 
-// Rooms lists every room with a local socket, sorted.
+// Rooms lists every room with a local socket, private rooms too, sorted.
 func (m *Memory) Rooms() []string {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return slices.Sorted(maps.Keys(m.rooms))
+	out := make([]string, 0, len(m.rooms)+len(m.sids))
+	for room := range m.rooms {
+		if _, private := m.sids[room]; !private {
+			out = append(out, room)
+		}
+	}
+	for id := range m.sids {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // RoomSize is the number of local sockets in room.
 func (m *Memory) RoomSize(room string) int {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return len(m.rooms[room])
+	return m.sizeLocked(room)
 }
 
 // HasSocket reports whether a local socket has the id.
@@ -174,9 +227,7 @@ func (m *Memory) HasSocket(id string) bool {
 
 // Sockets lists the local sockets in any of rooms, or all of them.
 func (m *Memory) Sockets(rooms ...string) []string {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return slices.Collect(m.matchLocked(BroadcastOptions{Rooms: rooms}))
+	return m.Match(BroadcastOptions{Rooms: rooms})
 }
 
 // Match returns the ids of the local sockets chosen by opts, each once.
@@ -190,10 +241,10 @@ func (m *Memory) Match(opts BroadcastOptions) []string {
 func (m *Memory) matchLocked(opts BroadcastOptions) iter.Seq[string] {
 	return func(yield func(string) bool) {
 		excluded := func(id string) bool {
-			if len(opts.Except) == 0 {
-				return false
-			}
 			for _, room := range opts.Except {
+				if room == id {
+					return true
+				}
 				if _, in := m.rooms[room][id]; in {
 					return true
 				}
@@ -212,15 +263,21 @@ func (m *Memory) matchLocked(opts BroadcastOptions) iter.Seq[string] {
 		if len(opts.Rooms) > 1 {
 			seen = make(set)
 		}
-		for _, room := range opts.Rooms {
-			for id := range m.rooms[room] {
-				if seen != nil {
-					if _, dup := seen[id]; dup {
-						continue
-					}
-					seen[id] = struct{}{}
+		visit := func(id string) bool {
+			if seen != nil {
+				if _, dup := seen[id]; dup {
+					return true
 				}
-				if !excluded(id) && !yield(id) {
+				seen[id] = struct{}{}
+			}
+			return excluded(id) || yield(id)
+		}
+		for _, room := range opts.Rooms {
+			if _, private := m.sids[room]; private && !visit(room) {
+				return
+			}
+			for id := range m.rooms[room] {
+				if !visit(id) {
 					return
 				}
 			}

@@ -252,10 +252,11 @@ func TestMemoryRoomEvents(t *testing.T) {
 		return out
 	}
 	m.AddAll("a", "a", "room")
-	m.AddAll("b", "room")
+	m.AddAll("b", "b", "room")
 	m.AddAll("b", "room")
 	if g, want := take(), []string{
-		"create-room a ", "join-room a a", "create-room room ", "join-room room a", "join-room room b",
+		"create-room a ", "join-room a a", "create-room room ", "join-room room a",
+		"create-room b ", "join-room b b", "join-room room b",
 	}; !slices.Equal(g, want) {
 		t.Fatalf("joins %q, want %q", g, want)
 	}
@@ -265,7 +266,7 @@ func TestMemoryRoomEvents(t *testing.T) {
 		t.Fatalf("leave %q", g)
 	}
 	m.DelAll("b")
-	if g := take(); !slices.Equal(g, []string{"leave-room room b", "delete-room room "}) {
+	if g := take(); !slices.Equal(g, []string{"leave-room room b", "delete-room room ", "leave-room b b", "delete-room b "}) {
 		t.Fatalf("DelAll %q", g)
 	}
 	m.DelAll("a")

@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// Handshake describes the HTTP request that opened a session.
+// Handshake describes the HTTP request that opened a session. It is
+// shared: treat it as read-only.
 type Handshake struct {
 	Header     http.Header
 	Query      url.Values
@@ -20,7 +21,7 @@ type Handshake struct {
 
 func newHandshake(r *http.Request, q url.Values, kind transportKind) *Handshake {
 	return &Handshake{
-		Header:     r.Header.Clone(),
+		Header:     r.Header, // net/http is done with it: no copy per session
 		Query:      q,
 		RemoteAddr: r.RemoteAddr,
 		Time:       time.Now(),

@@ -67,6 +67,10 @@ type Options struct {
 	// ClientIP gives the address that MaxConnectionsPerIP counts; nil uses
 	// the peer's address. Behind a proxy, read its header here.
 	ClientIP func(r *http.Request) string
+	// DisableNetpoll gives every WebSocket a reading goroutine. By default,
+	// on Linux, idle WebSockets are watched by one epoll instance and have
+	// no goroutine.
+	DisableNetpoll bool
 	// WriteTimeout bounds one write to a client's connection (10s).
 	WriteTimeout time.Duration
 	// Logger receives the server's logs (slog.Default()).

@@ -23,6 +23,10 @@ type Server struct {
 	draining bool // Close waits on wg: no more Add from zero
 	gone     gone // polling sessions just closed by their client
 
+	pollMu      sync.Mutex
+	poll        *poller // watches idle WebSockets (Linux)
+	pollStopped bool
+
 	wg    sync.WaitGroup // connection readers, writers and waiting polls
 	stats counters
 }
@@ -294,7 +298,20 @@ func (srv *Server) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	srv.stopPoller()
 	return err
+}
+
+// enterQuiet counts a goroutine the server starts by itself (a polled
+// connection's reader), unless Close is already waiting for the others.
+func (srv *Server) enterQuiet() bool {
+	srv.mu.RLock()
+	defer srv.mu.RUnlock()
+	if srv.draining {
+		return false
+	}
+	srv.wg.Add(1)
+	return true
 }
 
 type discard struct{}

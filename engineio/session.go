@@ -75,9 +75,10 @@ type Session struct {
 	probed  bool    // the probe answered 2probe: polls are released at once
 	writing bool    // a writer goroutine is running
 
-	heartbeat   *time.Timer
-	waitingPong bool
-	closeTimer  *time.Timer
+	heartbeat    *time.Timer
+	upgradeTimer *time.Timer // while a probe is offered
+	waitingPong  bool
+	closeTimer   *time.Timer
 
 	done chan struct{}
 }
@@ -247,6 +248,7 @@ func (s *Session) close(reason Reason, err error, closeFrame bool) {
 	if s.closeTimer != nil {
 		s.closeTimer.Stop()
 	}
+	s.stopUpgradeTimerLocked()
 	poll, ws, probe := s.poll, s.ws, s.probe
 	recv := s.recv // nil while the session is being accepted: newSession tells it
 	clientClosedPolling := reason == ReasonTransportClose && s.kind == kindPolling && poll == nil

@@ -35,41 +35,32 @@ func (srv *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, s *Sessi
 		return
 	}
 	s.probe = c
+	s.upgradeTimer = time.AfterFunc(srv.opts.UpgradeTimeout, func() { s.abandonProbe(c) })
 	s.mu.Unlock()
+	c.startReading(s)
+}
 
-	timer := time.AfterFunc(srv.opts.UpgradeTimeout, func() { s.abandonProbe(c) })
-	defer timer.Stop()
-
-	for {
-		p, err := c.read()
-		if err != nil {
+// onProbePacket handles a packet that came on the probe: 2probe, then 5.
+// Anything else abandons the upgrade.
+func (s *Session) onProbePacket(c *wsConn, p parser.Packet) {
+	switch {
+	case p.Type == parser.Ping && string(p.Data) == "probe":
+		if _, err := c.write([]*Message{probeMessage}); err != nil {
 			s.abandonProbe(c)
 			return
 		}
-		switch {
-		case p.Type == parser.Ping && string(p.Data) == "probe":
-			if _, err := c.write([]*Message{probeMessage}); err != nil {
-				s.abandonProbe(c)
-				return
-			}
-			s.mu.Lock()
-			s.probed = true
-			if s.poll != nil && len(s.queue) == 0 {
-				s.enqueueLocked(noopMessage)
-			}
-			s.mu.Unlock()
-		case p.Type == parser.Upgrade:
-			if !s.completeUpgrade(c) {
-				c.close()
-				return
-			}
-			timer.Stop()
-			s.readLoop(c)
-			return
-		default:
-			s.abandonProbe(c)
-			return
+		s.mu.Lock()
+		s.probed = true
+		if s.poll != nil && len(s.queue) == 0 {
+			s.enqueueLocked(noopMessage)
 		}
+		s.mu.Unlock()
+	case p.Type == parser.Upgrade:
+		if !s.completeUpgrade(c) {
+			c.close()
+		}
+	default:
+		s.abandonProbe(c)
 	}
 }
 
@@ -80,6 +71,7 @@ func (s *Session) completeUpgrade(c *wsConn) bool {
 	if s.probe != c || s.state == stateClosed {
 		return false
 	}
+	s.stopUpgradeTimerLocked()
 	s.probe = nil
 	s.probed = false
 	s.kind = kindWebSocket
@@ -92,15 +84,7 @@ func (s *Session) completeUpgrade(c *wsConn) bool {
 		}
 	}
 	if s.closeTimer != nil && s.state == stateClosing {
-		s.closeTimer.Stop()
-		// The close packet queued for polling is not for WebSocket.
-		q := s.queue[:0]
-		for _, m := range s.queue {
-			if m != closeMessage {
-				q = append(q, m)
-			}
-		}
-		s.queue = q
+		s.closeTimer.Stop() // the writer closes, once the queue is out
 	}
 	if len(s.queue) > 0 || s.state == stateClosing {
 		s.writing = true
@@ -115,6 +99,7 @@ func (s *Session) abandonProbe(c *wsConn) {
 	if s.probe == c {
 		s.probe = nil
 		s.probed = false
+		s.stopUpgradeTimerLocked()
 	} else if s.ws == c {
 		// The upgrade completed as the timer fired: c is the transport now.
 		s.mu.Unlock()
@@ -122,4 +107,11 @@ func (s *Session) abandonProbe(c *wsConn) {
 	}
 	s.mu.Unlock()
 	c.close()
+}
+
+func (s *Session) stopUpgradeTimerLocked() {
+	if s.upgradeTimer != nil {
+		s.upgradeTimer.Stop()
+		s.upgradeTimer = nil
+	}
 }

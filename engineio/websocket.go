@@ -1,41 +1,62 @@
 package engineio
 
 import (
+	"encoding/binary"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/sori-dev/sori/engineio/parser"
 )
 
-// wsConn is one WebSocket connection. gorilla/websocket does the handshake,
-// reads (fragments, control frames, permessage-deflate) and the few
-// control frames it answers itself; Sori writes data frames itself so that a
-// whole queue goes out in one system call.
+// wsConn is one WebSocket connection. gorilla/websocket does the
+// handshake. Sori writes data frames itself, so that a whole queue goes out
+// in one system call. Reading is of two kinds:
+//   - polled (Linux, no permessage-deflate): the server's poller watches
+//     the connection and a goroutine exists only while bytes are there to
+//     read; Sori decodes the frames (wsread.go);
+//   - otherwise a goroutine reads with gorilla, which also inflates.
 type wsConn struct {
-	conn     *websocket.Conn
+	srv      *Server
+	conn     *websocket.Conn // gorilla's; nil once polled
 	raw      net.Conn
 	deflate  bool // permessage-deflate negotiated: writes go through gorilla
-	timeout  time.Duration
-	minDefl  int
 	closeOne sync.Once
+	events   wsEvents
+
+	// Polled reading.
+	polled bool
+	poller *poller
+	closed atomic.Bool
+	rc     syscall.RawConn
+	fd     int32
+	fr     frameReader
+}
+
+// wsEvents is told what a WebSocket reads: the session it belongs to, as
+// its transport or as a probe for an upgrade.
+type wsEvents interface {
+	wsPacket(c *wsConn, p parser.Packet)
+	wsClosed(c *wsConn, err error)
 }
 
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// write sends a batch of packets and returns the bytes of their payloads
-// (frames and compression aside).
+// write sends a batch of packets and returns the bytes written.
 func (c *wsConn) write(batch []*Message) (int, error) {
-	deadline := time.Now().Add(c.timeout)
+	deadline := time.Now().Add(c.srv.opts.WriteTimeout)
 	if c.deflate {
 		n := 0
 		for _, m := range batch {
-			c.conn.EnableWriteCompression(len(m.data) >= c.minDefl)
+			c.conn.EnableWriteCompression(len(m.data) >= c.srv.opts.CompressionThreshold)
 			_ = c.conn.SetWriteDeadline(deadline)
 			var err error
 			if m.binary {
@@ -68,21 +89,35 @@ func (c *wsConn) write(batch []*Message) (int, error) {
 	return n, err
 }
 
+// writeControl writes one control frame. Frames are written whole by one
+// Write each, so this may run beside the writer goroutine.
+func (c *wsConn) writeControl(op byte, payload []byte) {
+	var b [2 + 125]byte
+	_ = c.raw.SetWriteDeadline(time.Now().Add(time.Second))
+	_, _ = c.raw.Write(appendFrame(b[:0], op, payload))
+}
+
 // closeGracefully sends a normal close frame, then closes.
 func (c *wsConn) closeGracefully() { c.closeWith(websocket.CloseNormalClosure, "") }
 
 // closeWith sends a close frame with code and text, then closes.
 func (c *wsConn) closeWith(code int, text string) {
-	_ = c.conn.WriteControl(websocket.CloseMessage,
-		websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
+	payload := binary.BigEndian.AppendUint16(make([]byte, 0, 125), uint16(code))
+	c.writeControl(opClose, append(payload, text[:min(len(text), 123)]...))
 	c.close()
 }
 
 func (c *wsConn) close() {
-	c.closeOne.Do(func() { _ = c.conn.Close() })
+	c.closeOne.Do(func() {
+		c.closed.Store(true)
+		if c.polled {
+			c.poller.remove(c)
+		}
+		_ = c.raw.Close()
+	})
 }
 
-// read returns the next packet.
+// read returns the next packet, with gorilla.
 func (c *wsConn) read() (parser.Packet, error) {
 	mt, data, err := c.conn.ReadMessage()
 	if err != nil {
@@ -94,13 +129,74 @@ func (c *wsConn) read() (parser.Packet, error) {
 	return parser.DecodeText(data)
 }
 
+// startReading hands what c reads to ev, from now on.
+func (c *wsConn) startReading(ev wsEvents) {
+	c.events = ev
+	if c.startPolling() {
+		return
+	}
+	c.srv.wg.Add(1) // the caller, a request being served, holds a count
+	go c.readLoop()
+}
+
+func (c *wsConn) readLoop() {
+	defer c.srv.wg.Done()
+	for {
+		p, err := c.read()
+		if err != nil {
+			c.events.wsClosed(c, err)
+			return
+		}
+		c.events.wsPacket(c, p)
+	}
+}
+
+var errPeerClosed = errors.New("engine.io: websocket closed by the client")
+
+// onFrame handles a frame decoded by the polled reader.
+func (c *wsConn) onFrame(op byte, payload []byte) error {
+	switch op {
+	case opText:
+		p, err := parser.DecodeText(payload)
+		if err != nil {
+			return err
+		}
+		c.events.wsPacket(c, p)
+	case opBinary:
+		c.events.wsPacket(c, parser.Packet{Type: parser.Message, Data: payload, Binary: true})
+	case opPing:
+		c.writeControl(opPong, payload)
+	case opClose:
+		code := payload
+		if len(code) > 2 {
+			code = code[:2]
+		}
+		c.writeControl(opClose, code)
+		return errPeerClosed
+	}
+	return nil
+}
+
+// readFailed ends a polled connection whose read or frames failed.
+func (c *wsConn) readFailed(err error) {
+	switch {
+	case errors.Is(err, errWSTooBig):
+		c.writeControl(opClose, binary.BigEndian.AppendUint16(nil, websocket.CloseMessageTooBig))
+	case errors.Is(err, errWSProtocol):
+		c.writeControl(opClose, binary.BigEndian.AppendUint16(nil, websocket.CloseProtocolError))
+	}
+	c.events.wsClosed(c, err)
+}
+
 // readReason maps a read error to the reason the session closes with.
 func readReason(err error) Reason {
 	switch {
 	case errors.Is(err, parser.ErrInvalid):
 		return ReasonParseError
-	case errors.Is(err, websocket.ErrReadLimit):
+	case errors.Is(err, websocket.ErrReadLimit), errors.Is(err, errWSTooBig), errors.Is(err, errWSProtocol):
 		return ReasonTransportError
+	case errors.Is(err, errPeerClosed), errors.Is(err, io.EOF):
+		return ReasonTransportClose
 	}
 	var ce *websocket.CloseError
 	if errors.As(err, &ce) && ce.Code == websocket.CloseMessageTooBig {
@@ -115,14 +211,11 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*wsC
 		return nil, err // gorilla has answered the request
 	}
 	conn.SetReadLimit(int64(srv.opts.MaxHTTPBufferSize) + 1) // +1: the packet type
-	c := &wsConn{
-		conn:    conn,
-		raw:     conn.NetConn(),
-		timeout: srv.opts.WriteTimeout,
-		minDefl: srv.opts.CompressionThreshold,
-	}
+	c := &wsConn{srv: srv, conn: conn, raw: conn.NetConn()}
+	c.fr.max = srv.opts.MaxHTTPBufferSize + 1
 	// gorilla accepts permessage-deflate whenever it is enabled and offered.
 	c.deflate = srv.opts.PerMessageDeflate && offersDeflate(r)
+	c.preparePolling()
 	return c, nil
 }
 
@@ -135,8 +228,7 @@ func offersDeflate(r *http.Request) bool {
 	return false
 }
 
-// serveWebSocket runs a session that starts on WebSocket, reading on the
-// request's goroutine until the connection ends.
+// serveWebSocket opens a session that starts on WebSocket.
 func (srv *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, q url.Values) {
 	c, err := srv.acceptWebSocket(w, r)
 	if err != nil {
@@ -159,18 +251,34 @@ func (srv *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, q url.
 	s.kickLocked()
 	s.mu.Unlock()
 	s.startHeartbeat()
-	s.readLoop(c)
+	c.startReading(s)
 }
 
-// readLoop reads the session's WebSocket until it fails.
-func (s *Session) readLoop(c *wsConn) {
-	for {
-		p, err := c.read()
-		if err != nil {
-			s.closeNow(readReason(err), err)
-			return
-		}
+// wsPacket implements wsEvents.
+func (s *Session) wsPacket(c *wsConn, p parser.Packet) {
+	s.mu.Lock()
+	probe, current := s.probe == c, s.ws == c
+	s.mu.Unlock()
+	switch {
+	case current:
 		s.onPacket(p)
+	case probe:
+		s.onProbePacket(c, p)
+	}
+}
+
+// wsClosed implements wsEvents.
+func (s *Session) wsClosed(c *wsConn, err error) {
+	s.mu.Lock()
+	probe, current := s.probe == c, s.ws == c
+	s.mu.Unlock()
+	switch {
+	case current:
+		s.closeNow(readReason(err), err)
+	case probe:
+		s.abandonProbe(c)
+	default:
+		c.close()
 	}
 }
 

@@ -1,0 +1,260 @@
+//go:build linux
+
+package engineio
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// poller watches idle WebSocket connections with one epoll instance, so
+// that an idle connection needs no goroutine of its own: when a connection
+// has bytes to read, a goroutine is started to read them all and goes away.
+// Each connection is armed one-shot, so at most one goroutine reads it at a
+// time and its messages stay in order.
+//
+// The Go runtime's own poller watches the same descriptors (for writes);
+// epoll allows that, and reads go through syscall.RawConn so that the
+// runtime's locking of the descriptor still holds.
+type poller struct {
+	epfd int
+	wake int // eventfd that ends wait
+
+	mu    sync.Mutex
+	conns map[int32]*wsConn
+	done  chan struct{}
+}
+
+func newPoller() (*poller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	wake, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, err
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wake)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wake, &ev); err != nil {
+		unix.Close(epfd)
+		unix.Close(wake)
+		return nil, err
+	}
+	p := &poller{epfd: epfd, wake: wake, conns: make(map[int32]*wsConn), done: make(chan struct{})}
+	go p.wait()
+	return p, nil
+}
+
+// rawFD returns the descriptor of a plain TCP connection; false for any
+// other (TLS, a wrapped listener's conn), which then gets a reading
+// goroutine instead.
+func rawFD(c net.Conn) (syscall.RawConn, int32, bool) {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return nil, 0, false
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return nil, 0, false
+	}
+	var fd int32 = -1
+	if rc.Control(func(f uintptr) { fd = int32(f) }) != nil || fd < 0 {
+		return nil, 0, false
+	}
+	return rc, fd, true
+}
+
+var errConnClosed = errors.New("engine.io: connection closed")
+
+// add watches c for its first bytes. Under p.mu, c cannot close meanwhile
+// (close removes c, under p.mu, before it closes the descriptor), so the
+// descriptor is still c's.
+func (p *poller) add(c *wsConn) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c.closed.Load() {
+		return errConnClosed
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: c.fd}
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(c.fd), &ev); err != nil {
+		return err
+	}
+	p.conns[c.fd] = c
+	return nil
+}
+
+// rearm watches c again after a read found it drained.
+func (p *poller) rearm(c *wsConn) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conns[c.fd] != c {
+		return errConnClosed
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT, Fd: c.fd}
+	return unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, int(c.fd), &ev)
+}
+
+// remove stops watching c; call it before closing c's descriptor.
+func (p *poller) remove(c *wsConn) {
+	p.mu.Lock()
+	if p.conns[c.fd] == c {
+		delete(p.conns, c.fd)
+		_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, int(c.fd), nil)
+	}
+	p.mu.Unlock()
+}
+
+func (p *poller) wait() {
+	defer close(p.done)
+	events := make([]unix.EpollEvent, 128)
+	for {
+		n, err := unix.EpollWait(p.epfd, events, -1)
+		if err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return
+		}
+		for _, ev := range events[:n] {
+			if int(ev.Fd) == p.wake {
+				return
+			}
+			p.mu.Lock()
+			c := p.conns[ev.Fd]
+			p.mu.Unlock()
+			if c != nil {
+				c.readable()
+			}
+		}
+	}
+}
+
+// close stops the poller's goroutine and releases its descriptors. The
+// connections must have been removed.
+func (p *poller) close() {
+	var one = [8]byte{1}
+	_, _ = unix.Write(p.wake, one[:])
+	<-p.done
+	unix.Close(p.epfd)
+	unix.Close(p.wake)
+}
+
+// readRaw reads what is there without ever parking the goroutine: it
+// returns unix.EAGAIN when c is drained.
+func readRaw(rc syscall.RawConn, buf []byte) (int, error) {
+	var n int
+	var rerr error
+	err := rc.Read(func(fd uintptr) bool {
+		for {
+			n, rerr = unix.Read(int(fd), buf)
+			if rerr != unix.EINTR {
+				return true
+			}
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, rerr
+}
+
+// pollerOf returns the server's poller, started on first use; nil when
+// epoll is not available or the server is closing.
+func (srv *Server) pollerOf() *poller {
+	srv.pollMu.Lock()
+	defer srv.pollMu.Unlock()
+	if srv.poll == nil && !srv.pollStopped && !srv.opts.DisableNetpoll {
+		p, err := newPoller()
+		if err != nil {
+			srv.opts.Logger.Warn("engine.io: epoll unavailable, one goroutine per connection", "err", err)
+			srv.opts.DisableNetpoll = true
+			return nil
+		}
+		srv.poll = p
+	}
+	return srv.poll
+}
+
+// stopPoller ends the poller's goroutine, once every connection is gone.
+func (srv *Server) stopPoller() {
+	srv.pollMu.Lock()
+	defer srv.pollMu.Unlock()
+	srv.pollStopped = true
+	if srv.poll != nil {
+		srv.poll.close()
+		srv.poll = nil
+	}
+}
+
+// preparePolling decides, before c is shared, whether the poller will
+// watch it: not with deflate (gorilla inflates), TLS or no epoll.
+func (c *wsConn) preparePolling() {
+	if c.deflate {
+		return
+	}
+	rc, fd, ok := rawFD(c.raw)
+	if !ok {
+		return
+	}
+	if p := c.srv.pollerOf(); p != nil {
+		c.rc, c.fd, c.polled, c.poller = rc, fd, true, p
+		c.conn = nil // gorilla's reader and its buffer are not needed any more
+	}
+}
+
+// startPolling has the poller watch c; false when c is not polled.
+func (c *wsConn) startPolling() bool {
+	if !c.polled {
+		return false
+	}
+	if err := c.poller.add(c); err != nil {
+		c.close()
+		c.events.wsClosed(c, err)
+	}
+	return true
+}
+
+var readPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
+
+// readable is called by the poller when c has bytes: a goroutine reads
+// them all, then c is watched again.
+func (c *wsConn) readable() {
+	if !c.srv.enterQuiet() {
+		return // the server is closing every connection
+	}
+	go c.drain()
+}
+
+func (c *wsConn) drain() {
+	defer c.srv.wg.Done()
+	bp := readPool.Get().(*[]byte)
+	defer readPool.Put(bp)
+	for {
+		n, err := readRaw(c.rc, *bp)
+		if n > 0 {
+			if err := c.fr.feed((*bp)[:n], c.onFrame); err != nil {
+				c.readFailed(err)
+				return
+			}
+			continue
+		}
+		switch {
+		case err == unix.EAGAIN:
+			if err := c.poller.rearm(c); err != nil {
+				c.readFailed(err)
+			}
+			return
+		case err == nil: // end of stream
+			c.readFailed(io.EOF)
+		default:
+			c.readFailed(err)
+		}
+		return
+	}
+}
