@@ -3,6 +3,8 @@ package sori
 import (
 	"context"
 	"iter"
+	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -143,24 +145,47 @@ func (nsp *Namespace) Deliver(pkt *parser.Packet, ids iter.Seq[string], flags ad
 		nsp.srv.log.Error("socket.io: broadcast not encodable", "nsp", nsp.name, "err", err)
 		return 0
 	}
-	n := 0
 	nsp.mu.RLock()
-	defer nsp.mu.RUnlock()
+	receivers := make([]*Socket, 0, 16)
 	for id := range ids {
-		s := nsp.sockets[id]
-		if s == nil {
-			continue
-		}
-		if onAck != nil {
-			s.expectAck(pkt.ID, func(a Args) { onAck(id, a.a) })
-		}
-		if s.conn.write(msgs, flags.Volatile) == nil {
-			n++
+		if s := nsp.sockets[id]; s != nil {
+			receivers = append(receivers, s)
 		}
 	}
-	nsp.srv.stats.eventsOut.Add(uint64(n))
-	return n
+	nsp.mu.RUnlock()
+	if onAck != nil {
+		for _, s := range receivers {
+			s.expectAck(pkt.ID, func(a Args) { onAck(s.id, a.a) })
+		}
+	}
+	var n atomic.Int64
+	send := func(part []*Socket) {
+		sent := 0
+		for _, s := range part {
+			if s.conn.write(msgs, flags.Volatile) == nil {
+				sent++
+			}
+		}
+		n.Add(int64(sent))
+	}
+	// A large room is written by one goroutine per core: each write is a
+	// system call, and the cores share them.
+	if workers := min(runtime.GOMAXPROCS(0), len(receivers)/fanOutChunk); workers > 1 {
+		var wg sync.WaitGroup
+		size := (len(receivers) + workers - 1) / workers
+		for part := range slices.Chunk(receivers, size) {
+			wg.Go(func() { send(part) })
+		}
+		wg.Wait()
+	} else {
+		send(receivers)
+	}
+	nsp.srv.stats.eventsOut.Add(uint64(n.Load()))
+	return int(n.Load())
 }
+
+// fanOutChunk is the fewest receivers worth a goroutine of their own.
+const fanOutChunk = 256
 
 // Info implements adapter.Namespace.
 func (nsp *Namespace) Info(id string) (adapter.SocketInfo, bool) {

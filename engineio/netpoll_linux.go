@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -257,4 +259,49 @@ func (c *wsConn) drain() {
 		}
 		return
 	}
+}
+
+// inline reports whether writes may be tried without blocking, on the
+// caller's goroutine.
+func (c *wsConn) inline() bool { return c.polled && !c.deflate }
+
+// writeNow writes what the socket takes at once and never waits: it
+// returns how much it wrote, nil for a full socket.
+func (c *wsConn) writeNow(b []byte) (int, error) {
+	n, err := c.writeNowOnce(b)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// A blocking write before this one left its deadline behind: a
+		// write that never waits needs none.
+		_ = c.raw.SetWriteDeadline(time.Time{})
+		n, err = c.writeNowOnce(b)
+	}
+	return n, err
+}
+
+func (c *wsConn) writeNowOnce(b []byte) (int, error) {
+	var n int
+	var werr error
+	err := c.rc.Write(func(fd uintptr) bool {
+		for len(b) > 0 {
+			m, e := unix.Write(int(fd), b)
+			if e == unix.EINTR {
+				continue
+			}
+			if m > 0 {
+				n += m
+				b = b[m:]
+			}
+			if e != nil {
+				if e != unix.EAGAIN {
+					werr = e
+				}
+				break
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return n, err
+	}
+	return n, werr
 }

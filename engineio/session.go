@@ -73,7 +73,8 @@ type Session struct {
 	ws      *wsConn // the WebSocket transport, once upgraded or direct
 	probe   *wsConn // a WebSocket offered for upgrade
 	probed  bool    // the probe answered 2probe: polls are released at once
-	writing bool    // a writer goroutine is running
+	writing bool    // a writer, inline or goroutine, is at work
+	pending []byte  // the unwritten rest of a batch; the writer's alone
 
 	heartbeat    *time.Timer
 	upgradeTimer *time.Timer // while a probe is offered
@@ -119,8 +120,9 @@ func (s *Session) Send(m *Message) error {
 		s.closeNow(ReasonQueueFull, ErrQueueFull)
 		return ErrQueueFull
 	}
-	s.enqueueLocked(m)
-	s.mu.Unlock()
+	s.queue = append(s.queue, m)
+	s.queued += m.size()
+	s.flushLocked()
 	return nil
 }
 
@@ -143,9 +145,27 @@ func (s *Session) SendBatch(ms []*Message) error {
 	}
 	s.queue = append(s.queue, ms...)
 	s.queued += n
-	s.kickLocked()
-	s.mu.Unlock()
+	s.flushLocked()
 	return nil
+}
+
+// flushLocked gets the queue moving and unlocks s.mu. On a WebSocket that
+// takes writes without blocking, the caller writes at once, on its own
+// goroutine: no writer goroutine to start and wake for the common case of a
+// small packet to a client that keeps up.
+func (s *Session) flushLocked() {
+	c := s.ws
+	if s.kind != kindWebSocket || c == nil || s.writing || !c.inline() {
+		s.kickLocked()
+		s.mu.Unlock()
+		return
+	}
+	s.writing = true
+	s.mu.Unlock()
+	if !s.writeInline(c) {
+		s.srv.wg.Add(1)
+		go s.writeLoop(c)
+	}
 }
 
 func (s *Session) enqueueLocked(m *Message) {

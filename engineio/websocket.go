@@ -72,7 +72,15 @@ func (c *wsConn) write(batch []*Message) (int, error) {
 		return n, nil
 	}
 	bp := framePool.Get().(*[]byte)
-	buf := (*bp)[:0]
+	buf := appendFrames((*bp)[:0], batch)
+	_ = c.raw.SetWriteDeadline(deadline)
+	n, err := c.raw.Write(buf)
+	putFrameBuf(bp, buf)
+	return n, err
+}
+
+// appendFrames frames a batch of packets.
+func appendFrames(buf []byte, batch []*Message) []byte {
 	for _, m := range batch {
 		if m.binary {
 			buf = appendFrame(buf, opBinary, m.data)
@@ -80,13 +88,14 @@ func (c *wsConn) write(batch []*Message) (int, error) {
 			buf = appendFrame(buf, opText, m.text)
 		}
 	}
-	_ = c.raw.SetWriteDeadline(deadline)
-	n, err := c.raw.Write(buf)
+	return buf
+}
+
+func putFrameBuf(bp *[]byte, buf []byte) {
 	if cap(buf) <= 64<<10 { // keep the pool's buffers small
 		*bp = buf[:0]
 		framePool.Put(bp)
 	}
-	return n, err
 }
 
 // writeControl writes one control frame. Frames are written whole by one
@@ -282,10 +291,67 @@ func (s *Session) wsClosed(c *wsConn, err error) {
 	}
 }
 
+// writeInline writes the queue without blocking, as long as the socket
+// takes it all. It reports false when the socket is full: what is left of
+// the last batch waits in s.pending, and a writer goroutine must finish.
+// Only the writer (s.writing) calls it.
+func (s *Session) writeInline(c *wsConn) bool {
+	for {
+		s.mu.Lock()
+		if s.state == stateClosed {
+			s.writing = false
+			s.mu.Unlock()
+			return true
+		}
+		batch := s.takeLocked()
+		if len(batch) == 0 {
+			s.writing = false
+			closing, reason := s.state == stateClosing, s.closeReason
+			s.mu.Unlock()
+			if closing {
+				s.close(reason, nil, true)
+			}
+			return true
+		}
+		s.mu.Unlock()
+		bp := framePool.Get().(*[]byte)
+		buf := appendFrames((*bp)[:0], batch)
+		n, err := c.writeNow(buf)
+		if n < len(buf) && err == nil {
+			s.pending = append(s.pending[:0], buf[n:]...)
+		}
+		putFrameBuf(bp, buf)
+		if err != nil {
+			s.mu.Lock()
+			s.writing = false
+			s.mu.Unlock()
+			s.closeNow(ReasonTransportError, err)
+			return true
+		}
+		s.srv.stats.out(len(batch), n)
+		s.recycle(batch)
+		if len(s.pending) > 0 {
+			return false
+		}
+	}
+}
+
 // writeLoop drains the queue onto c, then exits: no goroutine waits while a
 // session has nothing to send.
 func (s *Session) writeLoop(c *wsConn) {
 	defer s.srv.wg.Done()
+	if len(s.pending) > 0 { // the rest of a batch the socket would not take at once
+		_ = c.raw.SetWriteDeadline(time.Now().Add(s.srv.opts.WriteTimeout))
+		_, err := c.raw.Write(s.pending)
+		s.pending = s.pending[:0]
+		if err != nil {
+			s.mu.Lock()
+			s.writing = false
+			s.mu.Unlock()
+			s.closeNow(ReasonTransportError, err)
+			return
+		}
+	}
 	for {
 		s.mu.Lock()
 		if s.state == stateClosed {
