@@ -22,7 +22,8 @@ type conn struct {
 	sockets      []*Socket // one per namespace: a slice, as there are few
 	connectTimer *time.Timer
 	closed       bool
-	reason       string // set by closeWith
+	reason       string    // set by closeWith
+	idle         []*Socket // executors to drain at the end of a burst of reads
 }
 
 func (srv *Server) newConn(es *engineio.Session) engineio.Receiver {
@@ -85,6 +86,26 @@ func (c *conn) OnClose(reason engineio.Reason, _ error) {
 	c.mu.Unlock()
 	for _, s := range sockets {
 		s.onClose(why)
+	}
+}
+
+// ready has s's executor drained at the end of the current burst of
+// reads.
+func (c *conn) ready(s *Socket) {
+	c.mu.Lock()
+	c.idle = append(c.idle, s)
+	c.mu.Unlock()
+}
+
+// OnReadIdle implements engineio.ReadIdler: the engine's reading goroutine,
+// its burst over, runs the handlers it queued.
+func (c *conn) OnReadIdle() {
+	c.mu.Lock()
+	ready := c.idle
+	c.idle = nil
+	c.mu.Unlock()
+	for _, s := range ready {
+		s.drain()
 	}
 }
 

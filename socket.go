@@ -226,16 +226,23 @@ func (s *Socket) Use(fn func(event string, args Args) error) {
 
 // exec queues a task on the socket's executor.
 func (s *Socket) exec(task func()) {
+	if s.queue(task) {
+		go s.drain()
+	}
+}
+
+// queue adds a task to the executor; true when the caller must start
+// draining it.
+func (s *Socket) queue(task func()) bool {
 	s.nsp.srv.inflight.Add(1)
 	s.xmu.Lock()
+	defer s.xmu.Unlock()
 	s.tasks = append(s.tasks, task)
 	if s.draining {
-		s.xmu.Unlock()
-		return
+		return false
 	}
 	s.draining = true
-	s.xmu.Unlock()
-	go s.drain()
+	return true
 }
 
 func (s *Socket) drain() {
@@ -303,7 +310,16 @@ func (s *Socket) onEvent(pkt *parser.Packet) {
 	if pkt.HasID {
 		ack = s.ackSender(pkt.ID)
 	}
-	s.exec(func() { s.dispatch(event, rest, ack) })
+	task := func() { s.dispatch(event, rest, ack) }
+	if s.conn.es.InBurst() {
+		// The engine's reading goroutine runs it when its burst of reads
+		// is over (conn.OnReadIdle): no goroutine to start.
+		if s.queue(task) {
+			s.conn.ready(s)
+		}
+		return
+	}
+	s.exec(task)
 }
 
 func (s *Socket) dispatch(event string, args Args, ack ackFunc) {

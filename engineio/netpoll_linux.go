@@ -30,6 +30,10 @@ type poller struct {
 	mu    sync.Mutex
 	conns map[int32]*wsConn
 	done  chan struct{}
+
+	work     chan *wsConn  // to an idle reader
+	quit     chan struct{} // closed when the server closes
+	quitOnce sync.Once
 }
 
 func newPoller() (*poller, error) {
@@ -48,7 +52,8 @@ func newPoller() (*poller, error) {
 		unix.Close(wake)
 		return nil, err
 	}
-	p := &poller{epfd: epfd, wake: wake, conns: make(map[int32]*wsConn), done: make(chan struct{})}
+	p := &poller{epfd: epfd, wake: wake, conns: make(map[int32]*wsConn), done: make(chan struct{}),
+		work: make(chan *wsConn), quit: make(chan struct{})}
 	go p.wait()
 	return p, nil
 }
@@ -183,6 +188,15 @@ func (srv *Server) pollerOf() *poller {
 	return srv.poll
 }
 
+// stopReaders ends the poller's idle reader goroutines.
+func (srv *Server) stopReaders() {
+	srv.pollMu.Lock()
+	defer srv.pollMu.Unlock()
+	if srv.poll != nil {
+		srv.poll.stopReaders()
+	}
+}
+
 // stopPoller ends the poller's goroutine, once every connection is gone.
 func (srv *Server) stopPoller() {
 	srv.pollMu.Lock()
@@ -224,17 +238,51 @@ func (c *wsConn) startPolling() bool {
 
 var readPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
 
-// readable is called by the poller when c has bytes: a goroutine reads
-// them all, then c is watched again.
+// readable is called by the poller when c has bytes: a reader goroutine
+// reads them all, then c is watched again. An idle reader takes it if
+// there is one, else a new one starts; a reader waits a while for more work
+// before it ends, and keeps the stack it grew meanwhile (decoding and
+// handlers need more than a new goroutine's).
 func (c *wsConn) readable() {
-	if !c.srv.enterQuiet() {
-		return // the server is closing every connection
+	p := c.poller
+	select {
+	case p.work <- c:
+	default:
+		if !c.srv.enterQuiet() {
+			return // the server is closing every connection
+		}
+		go p.reader(c.srv, c)
 	}
-	go c.drain()
 }
 
+// readerIdle is how long a reader waits for work before it ends.
+const readerIdle = 100 * time.Millisecond
+
+func (p *poller) reader(srv *Server, c *wsConn) {
+	defer srv.wg.Done()
+	c.drain()
+	idle := time.NewTimer(readerIdle)
+	defer idle.Stop()
+	for {
+		select {
+		case c := <-p.work:
+			c.drain()
+			idle.Reset(readerIdle)
+		case <-idle.C:
+			return
+		case <-p.quit:
+			return
+		}
+	}
+}
+
+// stopReaders ends the idle readers: the server is closing.
+func (p *poller) stopReaders() { p.quitOnce.Do(func() { close(p.quit) }) }
+
 func (c *wsConn) drain() {
-	defer c.srv.wg.Done()
+	// Last, once c is watched again (or is done): the receiver's queued
+	// work runs here.
+	defer c.events.wsReadIdle(c)
 	bp := readPool.Get().(*[]byte)
 	defer readPool.Put(bp)
 	for {
@@ -244,7 +292,13 @@ func (c *wsConn) drain() {
 				c.readFailed(err)
 				return
 			}
-			continue
+			if n < len(*bp) {
+				// Most likely drained: re-arming reports at once what came
+				// meanwhile, which saves the read that would say EAGAIN.
+				err = unix.EAGAIN
+			} else {
+				continue
+			}
 		}
 		switch {
 		case err == unix.EAGAIN:

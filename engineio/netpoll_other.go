@@ -14,6 +14,8 @@ func (c *wsConn) startPolling() bool { return false }
 
 func (srv *Server) stopPoller() {}
 
+func (srv *Server) stopReaders() {}
+
 func (c *wsConn) inline() bool { return false }
 
 func (c *wsConn) writeNow(b []byte) (int, error) { return 0, nil }

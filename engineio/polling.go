@@ -180,7 +180,7 @@ func (srv *Server) servePost(w http.ResponseWriter, r *http.Request, s *Session)
 			s.closeNow(ReasonTransportClose, nil)
 			break
 		}
-		s.onPacket(p)
+		s.onPacket(p, false)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html")

@@ -291,6 +291,7 @@ func (srv *Server) Close(ctx context.Context) error {
 	srv.mu.Lock()
 	srv.draining = true
 	srv.mu.Unlock()
+	srv.stopReaders()
 	waited := make(chan struct{})
 	go func() { srv.wg.Wait(); close(waited) }()
 	select {

@@ -57,6 +57,7 @@ type Session struct {
 	recv Receiver
 
 	recvMu sync.Mutex // serializes OnMessage
+	burst  bool       // the message being delivered came in a polled burst; under recvMu
 
 	mu          sync.Mutex
 	state       sessionState
@@ -304,7 +305,7 @@ func (s *Session) close(reason Reason, err error, closeFrame bool) {
 }
 
 // deliver hands one message to the receiver.
-func (s *Session) deliver(data []byte, binary bool) {
+func (s *Session) deliver(data []byte, binary, burst bool) {
 	s.recvMu.Lock()
 	defer s.recvMu.Unlock()
 	s.mu.Lock()
@@ -312,7 +313,36 @@ func (s *Session) deliver(data []byte, binary bool) {
 	s.mu.Unlock()
 	if open {
 		s.srv.stats.in(len(data))
+		s.burst = burst
 		s.recv.OnMessage(data, binary)
+		s.burst = false
+	}
+}
+
+// ReadIdler may be implemented by a Receiver. When InBurst was true during
+// OnMessage, OnReadIdle follows, on the same goroutine, once the burst of
+// reads is over and the connection is watched again: work that OnMessage
+// queued can run there, and even block, without holding up the messages
+// that come next (they are read by another goroutine meanwhile). It saves
+// starting a goroutine per message.
+type ReadIdler interface {
+	OnReadIdle()
+}
+
+// InBurst reports, during OnMessage only, whether the message came in a
+// burst of reads that a call to OnReadIdle will close (a WebSocket watched
+// by the server's poller). Otherwise the receiver must not wait for one.
+func (s *Session) InBurst() bool { return s.burst }
+
+// readIdle ends a burst of reads on the session's WebSocket c.
+func (s *Session) readIdle(c *wsConn) {
+	if ri, ok := s.recv.(ReadIdler); ok {
+		s.mu.Lock()
+		current := s.ws == c
+		s.mu.Unlock()
+		if current {
+			ri.OnReadIdle()
+		}
 	}
 }
 

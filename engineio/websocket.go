@@ -46,6 +46,8 @@ type wsConn struct {
 type wsEvents interface {
 	wsPacket(c *wsConn, p parser.Packet)
 	wsClosed(c *wsConn, err error)
+	// wsReadIdle ends a burst of polled reads; see ReadIdler.
+	wsReadIdle(c *wsConn)
 }
 
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -270,11 +272,14 @@ func (s *Session) wsPacket(c *wsConn, p parser.Packet) {
 	s.mu.Unlock()
 	switch {
 	case current:
-		s.onPacket(p)
+		s.onPacket(p, c.polled)
 	case probe:
 		s.onProbePacket(c, p)
 	}
 }
+
+// wsReadIdle implements wsEvents.
+func (s *Session) wsReadIdle(c *wsConn) { s.readIdle(c) }
 
 // wsClosed implements wsEvents.
 func (s *Session) wsClosed(c *wsConn, err error) {
@@ -384,11 +389,11 @@ func (s *Session) writeLoop(c *wsConn) {
 }
 
 // onPacket handles a packet that arrived on the session's current
-// transport.
-func (s *Session) onPacket(p parser.Packet) {
+// transport; burst when a polled read brought it.
+func (s *Session) onPacket(p parser.Packet, burst bool) {
 	switch p.Type {
 	case parser.Message:
-		s.deliver(p.Data, p.Binary)
+		s.deliver(p.Data, p.Binary, burst)
 	case parser.Pong:
 		s.onPong()
 	case parser.Close:

@@ -594,8 +594,17 @@ func (b *bench) ackRTT() error {
 			scen := "ack " + label(int(rate)) + "/s"
 			for rep := range b.c.repeat {
 				before := s.stats()
+				var prof sync.WaitGroup
+				if kind == "sori" && rep == 0 && b.c.profileDir != "" {
+					// Sori's CPU profile of the measured phase, once per rate.
+					secs := max(1, int(b.c.duration.Seconds()))
+					prof.Go(func() {
+						b.profile(s, fmt.Sprintf("/debug/pprof/profile?seconds=%d", secs), "cpu-ack-"+label(int(rate))+".pb.gz")
+					})
+				}
 				resp, err := w.call(request{Op: "ack", From: 0, To: b.c.ackConns, Rate: rate,
 					Duration: b.c.duration, Warmup: 500 * time.Millisecond, MsgSize: b.c.msgSize})
+				prof.Wait()
 				d := s.stats().sub(before)
 				if err != nil {
 					s.stop()
