@@ -327,3 +327,6 @@ func (nsp *Namespace) DisconnectSockets(ctx context.Context, close bool) error {
 }
 
 var _ adapter.Namespace = (*Namespace)(nil)
+
+// Send emits a "message" event to every socket of the namespace.
+func (nsp *Namespace) Send(args ...any) error { return nsp.Emit("message", args...) }

@@ -186,3 +186,65 @@ func (srv *Server) waitHandlers(ctx context.Context) {
 		}
 	}
 }
+
+// The operations below are the main namespace's, as on the reference's
+// Server.
+
+// Send emits a "message" event to every socket of the main namespace.
+func (srv *Server) Send(args ...any) error { return srv.Emit("message", args...) }
+
+// EmitWithAck emits to every socket of the main namespace and gathers
+// their acknowledgements.
+func (srv *Server) EmitWithAck(ctx context.Context, event string, args ...any) ([]Args, error) {
+	return srv.Sockets().EmitWithAck(ctx, event, args...)
+}
+
+// Volatile marks a broadcast to the main namespace droppable for busy clients.
+func (srv *Server) Volatile() *BroadcastOperator { return srv.Sockets().Volatile() }
+
+// Compress sets whether a broadcast to the main namespace may be compressed.
+func (srv *Server) Compress(on bool) *BroadcastOperator { return srv.Sockets().Compress(on) }
+
+// Local keeps a broadcast to the main namespace on this server.
+func (srv *Server) Local() *BroadcastOperator { return srv.Sockets().Local() }
+
+// Timeout bounds the wait for acknowledgements of a broadcast.
+func (srv *Server) Timeout(d time.Duration) *BroadcastOperator { return srv.Sockets().Timeout(d) }
+
+// FetchSockets describes every socket of the main namespace, across the
+// cluster.
+func (srv *Server) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	return srv.Sockets().FetchSockets(ctx)
+}
+
+// SocketsJoin makes every socket of the main namespace join rooms.
+func (srv *Server) SocketsJoin(ctx context.Context, rooms ...string) error {
+	return srv.Sockets().SocketsJoin(ctx, rooms...)
+}
+
+// SocketsLeave makes every socket of the main namespace leave rooms.
+func (srv *Server) SocketsLeave(ctx context.Context, rooms ...string) error {
+	return srv.Sockets().SocketsLeave(ctx, rooms...)
+}
+
+// DisconnectSockets disconnects every socket of the main namespace.
+func (srv *Server) DisconnectSockets(ctx context.Context, close bool) error {
+	return srv.Sockets().DisconnectSockets(ctx, close)
+}
+
+// ServerSideEmit sends an event to the other servers of the cluster.
+func (srv *Server) ServerSideEmit(ctx context.Context, event string, args ...any) error {
+	return srv.Sockets().ServerSideEmit(ctx, event, args...)
+}
+
+// ServerSideEmitWithAck sends an event to the other servers and gathers
+// their answers.
+func (srv *Server) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]Args, error) {
+	return srv.Sockets().ServerSideEmitWithAck(ctx, event, args...)
+}
+
+// OnServerSideEmit handles events the other servers send with
+// ServerSideEmit (the reference's io.on(event)).
+func (srv *Server) OnServerSideEmit(event string, fn any) error {
+	return srv.Sockets().OnServerSideEmit(event, fn)
+}
