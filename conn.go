@@ -176,6 +176,15 @@ func (c *conn) writePacket(p *parser.Packet, volatile bool) error {
 	return c.write(msgs, volatile)
 }
 
+// queue sends broadcast packets: like write, but a writer goroutine does
+// the writing (see engineio.Session.Queue).
+func (c *conn) queue(msgs []*engineio.Message, volatile bool) error {
+	if volatile && c.es.Buffered() > 0 {
+		return nil
+	}
+	return c.es.Queue(msgs...)
+}
+
 // write sends encoded packets; a volatile one is dropped while the
 // connection has anything else to write.
 func (c *conn) write(msgs []*engineio.Message, volatile bool) error {

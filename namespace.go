@@ -3,8 +3,6 @@ package sori
 import (
 	"context"
 	"iter"
-	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -158,34 +156,17 @@ func (nsp *Namespace) Deliver(pkt *parser.Packet, ids iter.Seq[string], flags ad
 			s.expectAck(pkt.ID, func(a Args) { onAck(s.id, a.a) })
 		}
 	}
-	var n atomic.Int64
-	send := func(part []*Socket) {
-		sent := 0
-		for _, s := range part {
-			if s.conn.write(msgs, flags.Volatile) == nil {
-				sent++
-			}
+	// Queued, not written here: each receiver's writer goroutine writes,
+	// on every core, batching what piles up under load.
+	n := 0
+	for _, s := range receivers {
+		if s.conn.queue(msgs, flags.Volatile) == nil {
+			n++
 		}
-		n.Add(int64(sent))
 	}
-	// A large room is written by one goroutine per core: each write is a
-	// system call, and the cores share them.
-	if workers := min(runtime.GOMAXPROCS(0), len(receivers)/fanOutChunk); workers > 1 {
-		var wg sync.WaitGroup
-		size := (len(receivers) + workers - 1) / workers
-		for part := range slices.Chunk(receivers, size) {
-			wg.Go(func() { send(part) })
-		}
-		wg.Wait()
-	} else {
-		send(receivers)
-	}
-	nsp.srv.stats.eventsOut.Add(uint64(n.Load()))
-	return int(n.Load())
+	nsp.srv.stats.eventsOut.Add(uint64(n))
+	return n
 }
-
-// fanOutChunk is the fewest receivers worth a goroutine of their own.
-const fanOutChunk = 256
 
 // Info implements adapter.Namespace.
 func (nsp *Namespace) Info(id string) (adapter.SocketInfo, bool) {

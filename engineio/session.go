@@ -150,6 +150,32 @@ func (s *Session) SendBatch(ms []*Message) error {
 	return nil
 }
 
+// Queue queues messages like SendBatch, but never writes on the caller's
+// goroutine: a writer goroutine does. For broadcasts: the receivers' writes
+// then run on all cores, and under load each writer sends many packets in
+// one system call.
+func (s *Session) Queue(ms ...*Message) error {
+	n := 0
+	for _, m := range ms {
+		n += m.size()
+	}
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return ErrSessionClosed
+	}
+	if s.queued+n > s.srv.opts.MaxQueuedBytes {
+		s.mu.Unlock()
+		s.closeNow(ReasonQueueFull, ErrQueueFull)
+		return ErrQueueFull
+	}
+	s.queue = append(s.queue, ms...)
+	s.queued += n
+	s.kickLocked()
+	s.mu.Unlock()
+	return nil
+}
+
 // flushLocked gets the queue moving and unlocks s.mu. On a WebSocket that
 // takes writes without blocking, the caller writes at once, on its own
 // goroutine: no writer goroutine to start and wake for the common case of a
