@@ -4,27 +4,24 @@ import (
 	"fmt"
 	"reflect"
 
-	"github.com/sori-dev/sori/socketio/parser"
+	"github.com/sori-dev/sori/internal/bind"
 )
 
 // A handler is a Go function bound to incoming arguments: its parameters
-// are decoded from them in order, as the server's handlers are. A last
-// parameter of func type is the acknowledgement the server asked for; a
-// first parameter of type error (only for acknowledgement callbacks) gets
-// ErrAckTimeout or ErrDisconnected instead of the answer.
+// are decoded from them in order, as the server's handlers are (package
+// internal/bind, shared with the server). A last parameter of func type is
+// the acknowledgement the server asked for; a first parameter of type error
+// (only for acknowledgement callbacks) gets ErrAckTimeout or
+// ErrDisconnected instead of the answer.
 type handler struct {
-	fn       reflect.Value
-	params   []reflect.Type // the decoded parameters
-	variadic reflect.Type   // element type of a trailing ...T, or nil
-	ack      reflect.Type   // the acknowledgement's func type, or nil
-	errFirst bool           // the first parameter is an error, filled by us
-	errOut   bool           // the function returns an error
+	fn reflect.Value
+	*bind.Shape
 }
 
 // ackFunc sends an acknowledgement; nil when the server asked for none.
 type ackFunc func(args []any)
 
-var errorType = reflect.TypeFor[error]()
+var errorType = bind.ErrorType
 
 // newHandler checks fn's shape once, when it is registered. errFirst
 // allows a leading error parameter.
@@ -33,112 +30,41 @@ func newHandler(fn any, errFirst bool) (*handler, error) {
 	if !v.IsValid() || v.Kind() != reflect.Func || v.IsNil() {
 		return nil, fmt.Errorf("socket.io client: handler is %T, not a func", fn)
 	}
-	t := v.Type()
-	h := &handler{fn: v}
-	switch {
-	case t.NumOut() == 0:
-	case t.NumOut() == 1 && t.Out(0) == errorType:
-		h.errOut = true
-	default:
-		return nil, fmt.Errorf("socket.io client: handler %s may return nothing or an error", t)
+	sh, err := bind.ShapeOf(v.Type(), errFirst)
+	if err != nil {
+		return nil, fmt.Errorf("socket.io client: %w", err)
 	}
-	first := 0
-	if errFirst && t.NumIn() > 0 && t.In(0) == errorType {
-		h.errFirst = true
-		first = 1
-	}
-	n := t.NumIn()
-	if n > first && t.In(n-1).Kind() == reflect.Func && !t.IsVariadic() {
-		h.ack = t.In(n - 1)
-		if h.ack.NumOut() != 0 {
-			return nil, fmt.Errorf("socket.io client: acknowledgement %s must return nothing", h.ack)
-		}
-		n--
-	}
-	for i := first; i < n; i++ {
-		p := t.In(i)
-		if i == n-1 && t.IsVariadic() {
-			h.variadic = p.Elem()
-			break
-		}
-		if p.Kind() == reflect.Func || p.Kind() == reflect.Chan {
-			return nil, fmt.Errorf("socket.io client: parameter %d of %s cannot be decoded", i, t)
-		}
-		h.params = append(h.params, p)
-	}
-	return h, nil
+	return &handler{fn: v, Shape: sh}, nil
 }
 
 var argsType = reflect.TypeFor[Args]()
 
 // call decodes args and runs the handler; errVal fills a leading error
-// parameter. A payload that does not fit the parameters is an error, and
-// the handler does not run.
+// parameter, and then the others get their zero values. A payload that
+// does not fit the parameters is an error, and the handler does not run.
 func (h *handler) call(args Args, ack ackFunc, errVal error) error {
-	in := make([]reflect.Value, 0, len(h.params)+2)
-	if h.errFirst {
+	in := make([]reflect.Value, 0, len(h.Params)+2)
+	if h.ErrFirst {
 		if errVal == nil {
 			in = append(in, reflect.Zero(errorType))
 		} else {
 			in = append(in, reflect.ValueOf(errVal))
 		}
 	}
-	if errVal == nil {
-		for i, p := range h.params {
-			if p == argsType && len(h.params) == 1 {
-				in = append(in, reflect.ValueOf(args))
-				continue
-			}
-			ptr := reflect.New(p)
-			if i < args.Len() {
-				if err := parser.Unmarshal(args.values[i], args.attachments, ptr.Interface()); err != nil {
-					return fmt.Errorf("argument %d: %w", i, err)
-				}
-			}
-			in = append(in, ptr.Elem())
-		}
-		if h.variadic != nil {
-			for i := len(h.params); i < args.Len(); i++ {
-				ptr := reflect.New(h.variadic)
-				if err := parser.Unmarshal(args.values[i], args.attachments, ptr.Interface()); err != nil {
-					return fmt.Errorf("argument %d: %w", i, err)
-				}
-				in = append(in, ptr.Elem())
-			}
-		}
-	} else {
-		for _, p := range h.params {
+	switch {
+	case errVal != nil:
+		for _, p := range h.Params {
 			in = append(in, reflect.Zero(p))
 		}
-	}
-	if h.ack != nil {
-		in = append(in, makeAck(h.ack, ack))
-	}
-	out := h.fn.Call(in) // a variadic func takes its trailing values one by one
-	if h.errOut && !out[0].IsNil() {
-		return out[0].Interface().(error)
-	}
-	return nil
-}
-
-// makeAck builds a function of type t that sends its arguments back.
-func makeAck(t reflect.Type, ack ackFunc) reflect.Value {
-	return reflect.MakeFunc(t, func(in []reflect.Value) []reflect.Value {
-		if ack != nil {
-			vals := make([]any, 0, len(in))
-			for i, v := range in {
-				if t.IsVariadic() && i == len(in)-1 {
-					for j := range v.Len() {
-						vals = append(vals, v.Index(j).Interface())
-					}
-					continue
-				}
-				vals = append(vals, v.Interface())
-			}
-			ack(vals)
+	case len(h.Params) == 1 && h.Params[0] == argsType && h.Variadic == nil:
+		in = append(in, reflect.ValueOf(args)) // the arguments as they came
+	default:
+		var err error
+		if in, err = h.Decode(in, args.values, args.attachments); err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	return h.Shape.Call(h.fn, in, ack)
 }
 
 // callLocal calls fn, a handler of a reserved or Manager event, with Go

@@ -316,7 +316,7 @@ func (e Emitter) Emit(event string, args ...any) error {
 		if err != nil {
 			return err
 		}
-		if cb.ack != nil {
+		if cb.Ack != nil {
 			return fmt.Errorf("socket.io client: an acknowledgement callback cannot take an acknowledgement")
 		}
 		_, err = e.emit(event, args[:n-1], &pendingAck{cb: cb})
@@ -452,7 +452,7 @@ func (s *Socket) failAck(pa *pendingAck, err error) {
 	case pa == nil:
 	case pa.ch != nil:
 		pa.ch <- ackResult{err: err}
-	case pa.cb.errFirst:
+	case pa.cb.ErrFirst:
 		s.m.exec.do(func() {
 			s.m.safely("ack", func() error { return pa.cb.call(Args{}, nil, err) }, s)
 		})
