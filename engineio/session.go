@@ -107,54 +107,24 @@ func (s *Session) Transport() string {
 // Done is closed once the session is closed.
 func (s *Session) Done() <-chan struct{} { return s.done }
 
-// Send queues m for the client. It never blocks. It fails once the session
-// is closing; a queue over its bound closes the session with
-// ReasonQueueFull.
-func (s *Session) Send(m *Message) error {
-	s.mu.Lock()
-	if s.state != stateOpen {
-		s.mu.Unlock()
-		return ErrSessionClosed
-	}
-	if s.queued+m.size() > s.srv.opts.MaxQueuedBytes {
-		s.mu.Unlock()
-		s.closeNow(ReasonQueueFull, ErrQueueFull)
-		return ErrQueueFull
-	}
-	s.queue = append(s.queue, m)
-	s.queued += m.size()
-	s.flushLocked()
-	return nil
-}
+// Send queues m for the client and writes it at once if the connection
+// takes it without blocking. It never blocks. It fails once the session is
+// closing; a queue over its bound closes the session with ReasonQueueFull.
+func (s *Session) Send(m *Message) error { return s.SendBatch([]*Message{m}) }
 
-// SendBatch queues several messages at once, in order, with one wake-up of
+// SendBatch is Send for several messages, in order, with one wake-up of
 // the transport: a Socket.IO packet and its binary attachments go together.
-func (s *Session) SendBatch(ms []*Message) error {
-	n := 0
-	for _, m := range ms {
-		n += m.size()
-	}
-	s.mu.Lock()
-	if s.state != stateOpen {
-		s.mu.Unlock()
-		return ErrSessionClosed
-	}
-	if s.queued+n > s.srv.opts.MaxQueuedBytes {
-		s.mu.Unlock()
-		s.closeNow(ReasonQueueFull, ErrQueueFull)
-		return ErrQueueFull
-	}
-	s.queue = append(s.queue, ms...)
-	s.queued += n
-	s.flushLocked()
-	return nil
-}
+func (s *Session) SendBatch(ms []*Message) error { return s.add(ms, true) }
 
 // Queue queues messages like SendBatch, but never writes on the caller's
 // goroutine: a writer goroutine does. For broadcasts: the receivers' writes
 // then run on all cores, and under load each writer sends many packets in
 // one system call.
-func (s *Session) Queue(ms ...*Message) error {
+func (s *Session) Queue(ms ...*Message) error { return s.add(ms, false) }
+
+// add appends ms to the queue, within its bound, and gets it moving: at
+// once on this goroutine when inline allows it, else by a writer.
+func (s *Session) add(ms []*Message, inline bool) error {
 	n := 0
 	for _, m := range ms {
 		n += m.size()
@@ -171,6 +141,10 @@ func (s *Session) Queue(ms ...*Message) error {
 	}
 	s.queue = append(s.queue, ms...)
 	s.queued += n
+	if inline {
+		s.flushLocked()
+		return nil
+	}
 	s.kickLocked()
 	s.mu.Unlock()
 	return nil
