@@ -2,9 +2,9 @@ package sori
 
 import (
 	"encoding/json"
-	"fmt"
 
 	"github.com/sori-dev/sori/adapter"
+	"github.com/sori-dev/sori/internal/bind"
 	"github.com/sori-dev/sori/socketio/parser"
 )
 
@@ -22,37 +22,15 @@ func (a Args) Raw(i int) json.RawMessage { return a.a.Values[i] }
 // Decode decodes the arguments, in order, into the values dst points to:
 // any JSON-able Go type, and []byte for binary. A missing argument leaves
 // its destination untouched; extra arguments are ignored.
-func (a Args) Decode(dst ...any) error {
-	for i, d := range dst {
-		if i >= len(a.a.Values) {
-			return nil
-		}
-		if err := parser.Unmarshal(a.a.Values[i], a.a.Attachments, d); err != nil {
-			return fmt.Errorf("argument %d: %w", i, err)
-		}
-	}
-	return nil
-}
+func (a Args) Decode(dst ...any) error { return bind.Into(a.a.Values, a.a.Attachments, dst...) }
 
 // Values decodes every argument as encoding/json does into an any, with
 // binary as []byte.
-func (a Args) Values() ([]any, error) {
-	out := make([]any, len(a.a.Values))
-	for i := range out {
-		if err := parser.Unmarshal(a.a.Values[i], a.a.Attachments, &out[i]); err != nil {
-			return nil, fmt.Errorf("argument %d: %w", i, err)
-		}
-	}
-	return out, nil
-}
+func (a Args) Values() ([]any, error) { return bind.Values(a.a.Values, a.a.Attachments) }
 
 // argsFromPacket splits an event's or ack's payload into its arguments.
 func argsFromPacket(p *parser.Packet) (Args, error) {
-	raw, _ := p.Data.(json.RawMessage)
-	if raw == nil {
-		return Args{}, nil
-	}
-	values, err := parser.Args(raw)
+	values, err := bind.Split(p)
 	if err != nil {
 		return Args{}, err
 	}

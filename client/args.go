@@ -2,8 +2,8 @@ package client
 
 import (
 	"encoding/json"
-	"fmt"
 
+	"github.com/sori-dev/sori/internal/bind"
 	"github.com/sori-dev/sori/socketio/parser"
 )
 
@@ -23,37 +23,15 @@ func (a Args) Raw(i int) json.RawMessage { return a.values[i] }
 // Decode decodes the arguments, in order, into the values dst points to:
 // any type encoding/json handles, and []byte for binary. A missing argument
 // leaves its destination untouched; extra arguments are ignored.
-func (a Args) Decode(dst ...any) error {
-	for i, d := range dst {
-		if i >= len(a.values) {
-			return nil
-		}
-		if err := parser.Unmarshal(a.values[i], a.attachments, d); err != nil {
-			return fmt.Errorf("argument %d: %w", i, err)
-		}
-	}
-	return nil
-}
+func (a Args) Decode(dst ...any) error { return bind.Into(a.values, a.attachments, dst...) }
 
 // Values decodes every argument as encoding/json does into an any, with
 // binary as []byte.
-func (a Args) Values() ([]any, error) {
-	out := make([]any, len(a.values))
-	for i := range out {
-		if err := parser.Unmarshal(a.values[i], a.attachments, &out[i]); err != nil {
-			return nil, fmt.Errorf("argument %d: %w", i, err)
-		}
-	}
-	return out, nil
-}
+func (a Args) Values() ([]any, error) { return bind.Values(a.values, a.attachments) }
 
 // argsOf splits a decoded Event or Ack payload into its arguments.
 func argsOf(p *parser.Packet) (Args, error) {
-	raw, _ := p.Data.(json.RawMessage)
-	if raw == nil {
-		return Args{}, nil
-	}
-	values, err := parser.Args(raw)
+	values, err := bind.Split(p)
 	if err != nil {
 		return Args{}, err
 	}
