@@ -199,15 +199,12 @@ func (srv *Server) handshakePolling(w http.ResponseWriter, r *http.Request, q ur
 		http.SetCookie(w, &ck)
 	}
 	s.mu.Lock()
+	// What OnConnection sent comes with the handshake; if it closed the
+	// session, the close packet follows on the next poll.
 	batch := append([]*Message{s.openMessage()}, s.takeLocked()...)
-	// Closed from OnConnection: the close packet is in this batch.
-	closing, reason := s.state == stateClosing && batch[len(batch)-1] == closeMessage, s.closeReason
 	s.mu.Unlock()
 	s.startHeartbeat()
 	srv.writePayload(w, r, batch)
-	if closing {
-		s.closeNow(reason, nil)
-	}
 }
 
 // newSession registers a session and hands it to the layer above. It
