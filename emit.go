@@ -78,6 +78,7 @@ func (e Emitter) send(event string, args []any, id uint64, withID bool) error {
 	data := make([]any, 0, len(args)+1)
 	data = append(append(data, event), args...)
 	s.nsp.srv.stats.eventsOut.Add(1)
+	s.sendConnect() // a connection handler's first emit: CONNECT goes first
 	return s.conn.writePacket(&parser.Packet{Type: parser.Event, Namespace: s.nsp.name,
 		ID: id, HasID: withID, Data: data}, e.volatile)
 }

@@ -2,6 +2,7 @@ package sori
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,9 +14,7 @@ import (
 // Handshake describes how a socket connected: the HTTP request that opened
 // its connection, and the auth payload of its CONNECT packet.
 type Handshake struct {
-	Headers http.Header
-	Query   url.Values
-	// Auth is the client's auth option, as JSON (null when none).
+	// Auth is the client's auth option, as JSON ({} when none).
 	Auth    json.RawMessage
 	Address string // the peer's IP address
 	Time    time.Time
@@ -23,6 +22,10 @@ type Handshake struct {
 	Secure  bool
 	// XDomain is true when the request came with an Origin header.
 	XDomain bool
+
+	e       *engineio.Handshake // this server's sockets: headers kept compact
+	headers http.Header         // a remote socket's, from FetchSockets
+	query   url.Values          // likewise
 }
 
 func newHandshake(e *engineio.Handshake, auth json.RawMessage) *Handshake {
@@ -34,27 +37,54 @@ func newHandshake(e *engineio.Handshake, auth json.RawMessage) *Handshake {
 		auth = json.RawMessage("{}")
 	}
 	return &Handshake{
-		Headers: e.Header,
-		Query:   e.Query,
 		Auth:    auth,
 		Address: addr,
 		Time:    e.Time,
 		URL:     e.URL,
 		Secure:  e.Secure,
-		XDomain: e.Header.Get("Origin") != "",
+		XDomain: e.Get("Origin") != "",
+		e:       e,
 	}
+}
+
+// Headers returns the request's headers, in a map of the caller's.
+func (h *Handshake) Headers() http.Header {
+	if h.e != nil {
+		return h.e.Header()
+	}
+	return h.headers.Clone()
+}
+
+// Header returns the first value of the named request header, or "".
+func (h *Handshake) Header(name string) string {
+	if h.e != nil {
+		return h.e.Get(name)
+	}
+	return h.headers.Get(name)
+}
+
+// Query returns the request's query parameters, in a map of the caller's.
+func (h *Handshake) Query() url.Values {
+	if h.e == nil && h.query != nil {
+		return maps.Clone(h.query)
+	}
+	_, raw, _ := strings.Cut(h.URL, "?")
+	q, _ := url.ParseQuery(raw)
+	return q
 }
 
 // MarshalJSON writes the handshake as the Node server describes it to a
 // cluster: headers and query as objects of strings, time as text and
 // issued as milliseconds.
 func (h *Handshake) MarshalJSON() ([]byte, error) {
-	headers := make(map[string]string, len(h.Headers))
-	for k, v := range h.Headers {
+	hdr := h.Headers()
+	headers := make(map[string]string, len(hdr))
+	for k, v := range hdr {
 		headers[strings.ToLower(k)] = strings.Join(v, ", ")
 	}
-	query := make(map[string]string, len(h.Query))
-	for k, v := range h.Query {
+	q := h.Query()
+	query := make(map[string]string, len(q))
+	for k, v := range q {
 		if len(v) > 0 {
 			query[k] = v[0]
 		}
@@ -88,16 +118,16 @@ func (h *Handshake) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	h.Headers = make(http.Header, len(w.Headers))
+	h.headers = make(http.Header, len(w.Headers))
 	for k, v := range w.Headers {
 		if s, ok := v.(string); ok {
-			h.Headers.Set(k, s)
+			h.headers.Set(k, s)
 		}
 	}
-	h.Query = make(url.Values, len(w.Query))
+	h.query = make(url.Values, len(w.Query))
 	for k, v := range w.Query {
 		if s, ok := v.(string); ok {
-			h.Query.Set(k, s)
+			h.query.Set(k, s)
 		}
 	}
 	h.Address, h.XDomain, h.Secure, h.URL, h.Auth = w.Address, w.XDomain, w.Secure, w.URL, w.Auth

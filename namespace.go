@@ -118,11 +118,14 @@ func (nsp *Namespace) admit(s *Socket) {
 	nsp.mu.Unlock()
 	nsp.adapter.AddAll(s.id, s.id)
 	s.conn.connected()
-	_ = s.conn.writePacket(&parser.Packet{Type: parser.Connect, Namespace: nsp.name,
-		Data: map[string]string{"sid": s.id}}, false)
+	// The CONNECT answer goes out once the connection handlers have run, or
+	// before the first packet one of them sends: a client that sees it
+	// knows the rooms they joined, as with the reference, and a handler may
+	// still wait on an acknowledgement.
 	for _, fn := range handlers {
 		_ = s.safely("connection", func() error { fn(s); return nil })
 	}
+	s.sendConnect()
 }
 
 func (nsp *Namespace) remove(s *Socket) {
@@ -160,6 +163,7 @@ func (nsp *Namespace) Deliver(pkt *parser.Packet, ids iter.Seq[string], flags ad
 	// on every core, batching what piles up under load.
 	n := 0
 	for _, s := range receivers {
+		s.sendConnect() // a socket still in its connection handlers
 		if s.conn.queue(msgs, flags.Volatile) == nil {
 			n++
 		}

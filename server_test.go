@@ -114,8 +114,8 @@ func TestCustomNamespaceAndAuth(t *testing.T) {
 	c := dial(t, ts, "token=abc")
 	c.connect("/admin", `{"token":"secret"}`)
 	hs := recvOn(t, got)
-	if !jsonEqual(string(hs.Auth), `{"token":"secret"}`) || hs.Query.Get("token") != "abc" {
-		t.Fatalf("auth %s query %v", hs.Auth, hs.Query)
+	if !jsonEqual(string(hs.Auth), `{"token":"secret"}`) || hs.Query().Get("token") != "abc" {
+		t.Fatalf("auth %s query %v", hs.Auth, hs.Query())
 	}
 	if hs.Address != "127.0.0.1" || hs.Time.IsZero() || hs.URL == "" {
 		t.Fatalf("handshake %+v", hs)
@@ -131,7 +131,7 @@ func TestCustomNamespaceAndAuth(t *testing.T) {
 	}
 	var back Handshake
 	if err := json.Unmarshal(b, &back); err != nil || back.Address != hs.Address ||
-		back.Query.Get("token") != "abc" || back.Time.UnixMilli() != hs.Time.UnixMilli() {
+		back.Query().Get("token") != "abc" || back.Header("Sec-Websocket-Version") != hs.Header("Sec-Websocket-Version") || back.Time.UnixMilli() != hs.Time.UnixMilli() {
 		t.Fatalf("handshake round trip %s: %+v %v", b, back, err)
 	}
 }
@@ -727,7 +727,7 @@ func TestDynamicNamespaces(t *testing.T) {
 	srv, ts, _ := newTestServer(t, nil)
 	parent := srv.OfRegexp(regexp.MustCompile(`^/dyn-\d+$`))
 	parent.Use(func(s *Socket) error {
-		if s.Handshake().Query.Get("deny") != "" {
+		if s.Handshake().Query().Get("deny") != "" {
 			return &ConnectError{Message: "denied", Data: "by parent"}
 		}
 		return nil

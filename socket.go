@@ -40,7 +40,8 @@ type Socket struct {
 	middlewares []func(event string, args Args) error
 	onError     []func(error)
 	acks        map[uint64]func(Args)
-	rate        bucket // incoming events; used by the read path only
+	connectOnce sync.Once // the CONNECT answer, sent once
+	rate        bucket    // incoming events; used by the read path only
 
 	// The executor: handlers run one at a time, in order, on a goroutine
 	// that lives only while tasks are queued.
@@ -407,6 +408,7 @@ func (s *Socket) disconnect(close bool, reason string) {
 	if !s.Connected() {
 		return
 	}
+	s.sendConnect()
 	_ = s.conn.writePacket(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}, false)
 	s.onClose(reason)
 	if close {
@@ -488,4 +490,12 @@ func (s *Socket) handlersOf(event string) []*handler {
 		return s.handlers[i].hs
 	}
 	return nil
+}
+
+// sendConnect answers the client's CONNECT, once.
+func (s *Socket) sendConnect() {
+	s.connectOnce.Do(func() {
+		_ = s.conn.writePacket(&parser.Packet{Type: parser.Connect, Namespace: s.nsp.name,
+			Data: map[string]string{"sid": s.id}}, false)
+	})
 }

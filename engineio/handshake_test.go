@@ -33,7 +33,7 @@ func TestHandshakePolling(t *testing.T) {
 	}
 	rec := h.rec(o.SID)
 	hs := rec.s.Handshake()
-	if hs.Transport != "polling" || hs.Query.Get("foo") != "bar" || hs.Header.Get("X-Custom") != "yes" || hs.RemoteAddr == "" || hs.Time.IsZero() || hs.Secure {
+	if hs.Transport != "polling" || hs.Query().Get("foo") != "bar" || hs.Header().Get("X-Custom") != "yes" || hs.Get("x-custom") != "yes" || hs.RemoteAddr == "" || hs.Time.IsZero() || hs.Secure {
 		t.Fatalf("handshake %+v", hs)
 	}
 	if !strings.Contains(hs.URL, "foo=bar") {
@@ -89,7 +89,7 @@ func TestHandshakeWebSocket(t *testing.T) {
 		t.Fatalf("open packet %+v", o)
 	}
 	rec := h.rec(o.SID)
-	if hs := rec.s.Handshake(); hs.Transport != "websocket" || hs.Query.Get("k") != "v" || hs.Header.Get("X-Custom") != "ws" {
+	if hs := rec.s.Handshake(); hs.Transport != "websocket" || hs.Query().Get("k") != "v" || hs.Header().Get("X-Custom") != "ws" {
 		t.Fatalf("handshake %+v", hs)
 	}
 	if rec.s.Transport() != "websocket" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"sync"
 
 	"github.com/gorilla/websocket"
@@ -149,10 +148,10 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		defer srv.wg.Done()
-		srv.serveWebSocket(w, r, q)
+		srv.serveWebSocket(w, r)
 		return
 	}
-	srv.handshakePolling(w, r, q)
+	srv.handshakePolling(w, r)
 }
 
 // enter counts a request that may outlive a call to Close, or answers it
@@ -187,8 +186,8 @@ func (srv *Server) allowed(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-func (srv *Server) handshakePolling(w http.ResponseWriter, r *http.Request, q url.Values) {
-	s, err := srv.newSession(r, q, kindPolling)
+func (srv *Server) handshakePolling(w http.ResponseWriter, r *http.Request) {
+	s, err := srv.newSession(r, kindPolling)
 	if err != nil {
 		writeLimitError(w, err)
 		return
@@ -209,13 +208,13 @@ func (srv *Server) handshakePolling(w http.ResponseWriter, r *http.Request, q ur
 
 // newSession registers a session and hands it to the layer above. It
 // fails when the server is closing or a connection limit is reached.
-func (srv *Server) newSession(r *http.Request, q url.Values, kind transportKind) (*Session, error) {
+func (srv *Server) newSession(r *http.Request, kind transportKind) (*Session, error) {
 	s := &Session{
 		id:   newSessionID(),
 		srv:  srv,
 		kind: kind,
 		ip:   srv.clientIP(r),
-		hs:   newHandshake(r, q, kind),
+		hs:   newHandshake(r, kind),
 		done: make(chan struct{}),
 	}
 	srv.mu.Lock()

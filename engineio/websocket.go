@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -240,12 +239,12 @@ func offersDeflate(r *http.Request) bool {
 }
 
 // serveWebSocket opens a session that starts on WebSocket.
-func (srv *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, q url.Values) {
+func (srv *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	c, err := srv.acceptWebSocket(w, r)
 	if err != nil {
 		return
 	}
-	s, err := srv.newSession(r, q, kindWebSocket)
+	s, err := srv.newSession(r, kindWebSocket)
 	if err != nil {
 		c.closeWith(websocket.CloseTryAgainLater, err.Error())
 		return

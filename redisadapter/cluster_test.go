@@ -68,7 +68,7 @@ func newNode(t *testing.T, r *testredis.Server, name string, opts *redisadapter.
 	}
 	n.srv = sori.NewServer(&sori.Options{Adapter: factory, Logger: log, DisableServeClient: true})
 	n.srv.OnConnection(func(s *sori.Socket) {
-		q := s.Handshake().Query
+		q := s.Handshake().Query()
 		s.Data().Set("name", q.Get("name"))
 		if rooms := q.Get("rooms"); rooms != "" {
 			s.Join(strings.Split(rooms, ",")...)
@@ -340,7 +340,7 @@ func TestFetchSocketsAndRemoteSockets(t *testing.T) {
 	if bob == nil || bob.Local {
 		t.Fatalf("bob: %+v", bob)
 	}
-	if got := bob.Handshake.Query.Get("name"); got != "bob" {
+	if got := bob.Handshake.Query().Get("name"); got != "bob" {
 		t.Fatalf("bob's handshake query name = %q", got)
 	}
 	if bob.Handshake.Time.IsZero() || bob.Handshake.Address == "" {

@@ -276,7 +276,7 @@ func TestSendsNodeRequests(t *testing.T) {
 		res := result{n: len(socks), err: err}
 		for _, s := range socks {
 			if !s.Local {
-				res.hs = s.Handshake.Headers.Get("User-Agent") + "|" + s.Handshake.Query.Get("EIO") + "|" + s.Rooms[1]
+				res.hs = s.Handshake.Header("User-Agent") + "|" + s.Handshake.Query().Get("EIO") + "|" + s.Rooms[1]
 			}
 		}
 		done <- res

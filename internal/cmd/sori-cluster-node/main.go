@@ -119,7 +119,7 @@ func main() {
 	var mu sync.Mutex
 	var received []any
 	io.OnConnection(func(s *sori.Socket) {
-		q := s.Handshake().Query
+		q := s.Handshake().Query()
 		s.Data().Set("name", q.Get("name"))
 		if rooms := q.Get("rooms"); rooms != "" {
 			s.Join(strings.Split(rooms, ",")...)
