@@ -25,7 +25,9 @@ import (
 // runtime's locking of the descriptor still holds.
 type poller struct {
 	epfd int
-	wake int // eventfd that ends wait
+	file *os.File        // epfd, watched by the runtime's poller
+	rc   syscall.RawConn // to wait on epfd without blocking a thread
+	wake int             // eventfd that ends wait
 
 	mu    sync.Mutex
 	conns map[int32]*wsConn
@@ -52,7 +54,22 @@ func newPoller() (*poller, error) {
 		unix.Close(wake)
 		return nil, err
 	}
-	p := &poller{epfd: epfd, wake: wake, conns: make(map[int32]*wsConn), done: make(chan struct{}),
+	// The epoll descriptor itself is watched by the Go runtime's poller: the
+	// waiting goroutine parks like any other instead of blocking a thread
+	// in epoll_wait, and the readers it readies run on its own P at once.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(epfd)
+		unix.Close(wake)
+		return nil, err
+	}
+	f := os.NewFile(uintptr(epfd), "epoll")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		unix.Close(wake)
+		return nil, err
+	}
+	p := &poller{epfd: epfd, wake: wake, file: f, rc: rc, conns: make(map[int32]*wsConn), done: make(chan struct{}),
 		work: make(chan *wsConn), quit: make(chan struct{})}
 	go p.wait()
 	return p, nil
@@ -121,11 +138,16 @@ func (p *poller) wait() {
 	defer close(p.done)
 	events := make([]unix.EpollEvent, 128)
 	for {
-		n, err := unix.EpollWait(p.epfd, events, -1)
-		if err != nil {
-			if errors.Is(err, unix.EINTR) {
-				continue
+		var n int
+		var werr error
+		err := p.rc.Read(func(fd uintptr) bool {
+			n, werr = unix.EpollWait(int(fd), events, 0)
+			if werr == unix.EINTR {
+				n, werr = 0, nil
 			}
+			return n > 0 || werr != nil // none ready: park until the epoll descriptor is
+		})
+		if err != nil || werr != nil {
 			return
 		}
 		for _, ev := range events[:n] {
@@ -148,7 +170,7 @@ func (p *poller) close() {
 	var one = [8]byte{1}
 	_, _ = unix.Write(p.wake, one[:])
 	<-p.done
-	unix.Close(p.epfd)
+	p.file.Close() // the epoll descriptor
 	unix.Close(p.wake)
 }
 
