@@ -89,8 +89,13 @@ lint: ## gofmt -l (must be empty), go vet, staticcheck
 gotest:
 	$(GO) test -race -count=1 ./...
 
-fuzz: ## Fuzz every fuzz target for FUZZTIME each (default 5m)
+fuzz: ## Fuzz every fuzz target for FUZZTIME each (default 5m), then keep the corpus in testdata/fuzz
 	@$(call fuzz_all,$(FUZZTIME))
+	@cache=$$($(GO) env GOCACHE)/fuzz/$$($(GO) list -m); \
+	for d in $$(cd $$cache 2>/dev/null && find . -mindepth 1 -type d -name 'Fuzz*'); do \
+		dir=$$(dirname $$d); name=$$(basename $$d); \
+		mkdir -p $$dir/testdata/fuzz/$$name && cp -n $$cache/$$d/* $$dir/testdata/fuzz/$$name/ 2>/dev/null || true; \
+	done; echo "fuzz: corpus kept in */testdata/fuzz (commit it)"
 
 fuzz-short:
 	@$(call fuzz_all,$(TEST_FUZZTIME))
