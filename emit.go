@@ -67,7 +67,7 @@ func (e Emitter) send(event string, args []any, id uint64, withID bool) error {
 	s := e.s
 	s.mu.Lock()
 	live := s.connected && !s.closed
-	anyOut := s.anyOut
+	anyOut := s.hooks.outgoing()
 	s.mu.Unlock()
 	if !live {
 		return ErrDisconnected

@@ -14,38 +14,43 @@ const reasonRateLimit = "event rate limit exceeded"
 
 // bucket is a token bucket over one socket's incoming events. Only the
 // connection's read path uses it, and reads never overlap, so it needs no
-// lock.
+// lock. Times are monotonic nanoseconds since clockStart, 0 for none: a
+// bucket is 24 bytes, as every socket has one.
 type bucket struct {
-	tokens   float64
-	last     time.Time
-	since    time.Time // when the current stretch of throttling began
-	disabled bool
+	tokens float64
+	last   int64
+	since  int64 // when the current stretch of throttling began
 }
 
-// take spends a token. It returns how long the reader should wait before
-// handling the event (zero when a token was there), and flood when the
-// socket has been throttled without a break for longer than the limit
-// allows.
-func (b *bucket) take(o *Options, now time.Time) (wait time.Duration, flood bool) {
-	if b.disabled || o.EventsPerSecond <= 0 {
+var clockStart = time.Now()
+
+// clock is the monotonic time for buckets; never 0.
+func clock() int64 { return int64(time.Since(clockStart)) + 1 }
+
+// take spends a token at now (a clock reading). It returns how long the
+// reader should wait before handling the event (zero when a token was
+// there), and flood when the socket has been throttled without a break for
+// longer than the limit allows.
+func (b *bucket) take(o *Options, now int64) (wait time.Duration, flood bool) {
+	if o.EventsPerSecond <= 0 {
 		return 0, false
 	}
 	burst := float64(o.EventBurst)
-	if b.last.IsZero() {
+	if b.last == 0 {
 		b.tokens = burst
 	} else {
-		b.tokens = min(burst, b.tokens+now.Sub(b.last).Seconds()*o.EventsPerSecond)
+		b.tokens = min(burst, b.tokens+time.Duration(now-b.last).Seconds()*o.EventsPerSecond)
 	}
 	b.last = now
 	b.tokens--
 	if b.tokens >= 0 {
-		b.since = time.Time{}
+		b.since = 0
 		return 0, false
 	}
-	if b.since.IsZero() {
+	if b.since == 0 {
 		b.since = now
 	}
-	if now.Sub(b.since) > o.FloodTimeout {
+	if time.Duration(now-b.since) > o.FloodTimeout {
 		return 0, true
 	}
 	return time.Duration(-b.tokens / o.EventsPerSecond * float64(time.Second)), false
@@ -56,7 +61,7 @@ func (b *bucket) take(o *Options, now time.Time) (wait time.Duration, flood bool
 // other clients do not notice; one that keeps flooding is disconnected.
 // It reports whether the event may go on.
 func (c *conn) throttle(s *Socket) bool {
-	wait, flood := s.rate.take(&c.srv.opts, time.Now())
+	wait, flood := s.rate.take(&c.srv.opts, clock())
 	if flood {
 		c.srv.log.Warn("socket.io: event flood, disconnecting", "socket", s.id, "addr", s.hs.Address)
 		c.closeWith(reasonRateLimit)

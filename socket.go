@@ -35,10 +35,7 @@ type Socket struct {
 	connected   bool
 	closed      bool
 	handlers    []eventHandlers // few per socket: a slice beats a map
-	anyIn       []func(event string, args Args)
-	anyOut      []func(event string, args []any)
-	middlewares []func(event string, args Args) error
-	onError     []func(error)
+	hooks       *hooks          // made on the first hook: most sockets have none
 	acks        map[uint64]func(Args)
 	connectOnce sync.Once // the CONNECT answer, sent once
 	rate        bucket    // incoming events; used by the read path only
@@ -170,7 +167,7 @@ func (s *Socket) Off(event string) {
 // that do not fit a handler, and refusals by per-packet middleware.
 func (s *Socket) OnError(fn func(error)) {
 	s.mu.Lock()
-	s.onError = append(s.onError, fn)
+	s.hook().onError = append(s.hook().onError, fn)
 	s.mu.Unlock()
 }
 
@@ -178,42 +175,42 @@ func (s *Socket) OnError(fn func(error)) {
 // per-packet middleware and the event's own handlers.
 func (s *Socket) OnAny(fn func(event string, args Args)) {
 	s.mu.Lock()
-	s.anyIn = append(s.anyIn, fn)
+	s.hook().anyIn = append(s.hook().anyIn, fn)
 	s.mu.Unlock()
 }
 
 // PrependAny adds a handler of every incoming event, ahead of the others.
 func (s *Socket) PrependAny(fn func(event string, args Args)) {
 	s.mu.Lock()
-	s.anyIn = append([]func(string, Args){fn}, s.anyIn...)
+	s.hook().anyIn = append([]func(string, Args){fn}, s.hook().anyIn...)
 	s.mu.Unlock()
 }
 
 // OffAny removes every OnAny handler.
 func (s *Socket) OffAny() {
 	s.mu.Lock()
-	s.anyIn = nil
+	s.hook().anyIn = nil
 	s.mu.Unlock()
 }
 
 // OnAnyOutgoing adds a handler that sees every event the socket emits.
 func (s *Socket) OnAnyOutgoing(fn func(event string, args []any)) {
 	s.mu.Lock()
-	s.anyOut = append(s.anyOut, fn)
+	s.hook().anyOut = append(s.hook().anyOut, fn)
 	s.mu.Unlock()
 }
 
 // PrependAnyOutgoing adds a handler of outgoing events, ahead of the others.
 func (s *Socket) PrependAnyOutgoing(fn func(event string, args []any)) {
 	s.mu.Lock()
-	s.anyOut = append([]func(string, []any){fn}, s.anyOut...)
+	s.hook().anyOut = append([]func(string, []any){fn}, s.hook().anyOut...)
 	s.mu.Unlock()
 }
 
 // OffAnyOutgoing removes every OnAnyOutgoing handler.
 func (s *Socket) OffAnyOutgoing() {
 	s.mu.Lock()
-	s.anyOut = nil
+	s.hook().anyOut = nil
 	s.mu.Unlock()
 }
 
@@ -221,7 +218,7 @@ func (s *Socket) OffAnyOutgoing() {
 // handler, and an error drops the event and goes to the OnError handlers.
 func (s *Socket) Use(fn func(event string, args Args) error) {
 	s.mu.Lock()
-	s.middlewares = append(s.middlewares, fn)
+	s.hook().middlewares = append(s.hook().middlewares, fn)
 	s.mu.Unlock()
 }
 
@@ -279,7 +276,7 @@ func (s *Socket) safely(what string, fn func() error) (err error) {
 
 func (s *Socket) reportError(err error) {
 	s.mu.Lock()
-	hs := s.onError
+	hs := s.hooks.errorHandlers()
 	s.mu.Unlock()
 	if len(hs) == 0 {
 		s.nsp.srv.log.Debug("socket.io: socket error", "socket", s.id, "err", err)
@@ -329,7 +326,7 @@ func (s *Socket) dispatch(event string, args Args, ack ackFunc) {
 		s.mu.Unlock()
 		return
 	}
-	mws, anyIn, hs := s.middlewares, s.anyIn, s.handlersOf(event)
+	mws, anyIn, hs := s.hooks.incoming(), s.hooks.any(), s.handlersOf(event)
 	s.mu.Unlock()
 	// As in the reference, OnAny handlers see every event, those the
 	// middleware then refuses too.
@@ -498,4 +495,52 @@ func (s *Socket) sendConnect() {
 		_ = s.conn.writePacket(&parser.Packet{Type: parser.Connect, Namespace: s.nsp.name,
 			Data: map[string]string{"sid": s.id}}, false)
 	})
+}
+
+// hooks are a socket's handlers beside its events' own, rarely set: kept
+// apart so that a socket without any pays one pointer.
+type hooks struct {
+	anyIn       []func(event string, args Args)
+	anyOut      []func(event string, args []any)
+	middlewares []func(event string, args Args) error
+	onError     []func(error)
+}
+
+// hook returns the socket's hooks, made if need be; s.mu must be held.
+func (s *Socket) hook() *hooks {
+	if s.hooks == nil {
+		s.hooks = &hooks{}
+	}
+	return s.hooks
+}
+
+// The readers below take a nil *hooks (no hook set) as empty; s.mu must
+// be held.
+
+func (h *hooks) errorHandlers() []func(error) {
+	if h == nil {
+		return nil
+	}
+	return h.onError
+}
+
+func (h *hooks) incoming() []func(string, Args) error {
+	if h == nil {
+		return nil
+	}
+	return h.middlewares
+}
+
+func (h *hooks) any() []func(string, Args) {
+	if h == nil {
+		return nil
+	}
+	return h.anyIn
+}
+
+func (h *hooks) outgoing() []func(string, []any) {
+	if h == nil {
+		return nil
+	}
+	return h.anyOut
 }

@@ -215,7 +215,6 @@ func (srv *Server) newSession(r *http.Request, kind transportKind) (*Session, er
 		kind: kind,
 		ip:   srv.clientIP(r),
 		hs:   newHandshake(r, kind),
-		done: make(chan struct{}),
 	}
 	srv.mu.Lock()
 	if srv.closing {
@@ -278,7 +277,7 @@ func (srv *Server) Close(ctx context.Context) error {
 	var err error
 	for _, s := range all {
 		select {
-		case <-s.done:
+		case <-s.Done():
 		case <-ctx.Done():
 			err = ctx.Err()
 			s.closeNow(ReasonServerShutdown, err)

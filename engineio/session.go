@@ -82,7 +82,8 @@ type Session struct {
 	waitingPong  bool
 	closeTimer   *time.Timer
 
-	done chan struct{}
+	done     chan struct{} // made by Done, closed once closed
+	finished bool          // close has run to its end
 }
 
 func newSessionID() string {
@@ -104,8 +105,21 @@ func (s *Session) Transport() string {
 	return s.kind.String()
 }
 
-// Done is closed once the session is closed.
-func (s *Session) Done() <-chan struct{} { return s.done }
+// Done is closed once the session is closed. The channel is made on
+// demand: an idle session should not hold one nobody waits on.
+func (s *Session) Done() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done == nil {
+		if s.finished {
+			return closedChan
+		}
+		s.done = make(chan struct{})
+	}
+	return s.done
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // Send queues m for the client and writes it at once if the connection
 // takes it without blocking. It never blocks. It fails once the session is
@@ -301,7 +315,13 @@ func (s *Session) close(reason Reason, err error, closeFrame bool) {
 	if recv != nil {
 		recv.OnClose(reason, err)
 	}
-	close(s.done)
+	s.mu.Lock()
+	s.finished = true
+	done := s.done
+	s.mu.Unlock()
+	if done != nil {
+		close(done)
+	}
 }
 
 // deliver hands one message to the receiver.
