@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/sori-dev/sori"
@@ -31,6 +32,11 @@ func Register(io *sori.Server, log *slog.Logger) {
 type chat struct {
 	nsp *sori.Namespace
 	log *slog.Logger
+
+	// listMu keeps each room_change and its rooms together: handlers of
+	// different sockets run at once, and two lists sent at once must not
+	// interleave in anyone's stream.
+	listMu sync.Mutex
 }
 
 func nickname(s *sori.Socket) string { return s.Data().String("nickname", DefaultNickname) }
@@ -142,6 +148,8 @@ func inRoom(s *sori.Socket, room string) bool {
 func (c *chat) sendRooms(emit func(event string, args ...any) error) {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
+	c.listMu.Lock()
+	defer c.listMu.Unlock()
 	rooms, err := openRooms(ctx, c.nsp)
 	if err != nil {
 		c.log.Warn("listing rooms", "err", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -70,7 +71,7 @@ func FuzzDecoder(f *testing.F) {
 			}
 			for _, a := range args {
 				var v any
-				if err := Unmarshal(a, p.Attachments, &v); err != nil {
+				if err := Unmarshal(a, p.Attachments, &v); err != nil && !outOfRange(err) {
 					t.Fatalf("%q: Unmarshal(%s): %v", text, a, err)
 				}
 				var s struct {
@@ -90,4 +91,11 @@ func compact(v any) string {
 		return "invalid: " + string(raw)
 	}
 	return b.String()
+}
+
+// outOfRange reports a JSON number too large for a float64 (1e1000): valid
+// JSON that encoding/json refuses to put in an any, with an error.
+func outOfRange(err error) bool {
+	var ute *json.UnmarshalTypeError
+	return errors.As(err, &ute) && strings.HasPrefix(ute.Value, "number")
 }
