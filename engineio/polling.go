@@ -46,7 +46,13 @@ func (srv *Server) servePoll(w http.ResponseWriter, r *http.Request, s *Session)
 	if len(s.queue) == 0 && s.state == stateOpen {
 		wake := make(chan struct{}, 1)
 		s.poll = wake
-		probed := s.probed
+		// A GET that comes while a WebSocket is offered for the upgrade
+		// waits a little, and is refused if the upgrade completes: requests
+		// the client sent after its upgrade packet may be served before it,
+		// over their own connections. A GET from before the offer is let go
+		// with a noop at 2probe, as the client waits for it to pause.
+		probed := s.probe != nil
+		s.pollDuringProbe = probed
 		s.mu.Unlock()
 		var expire <-chan time.Time
 		if probed {

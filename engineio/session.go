@@ -68,8 +68,10 @@ type Session struct {
 	closeReason Reason
 	closeErr    error // with closeReason, once closed
 
-	poll    chan struct{} // set while a GET waits for data
-	posting bool          // a POST is being read
+	poll chan struct{} // set while a GET waits for data
+	// pollDuringProbe: that GET came while a WebSocket was offered.
+	pollDuringProbe bool
+	posting         bool // a POST is being read
 
 	ws      *wsConn // the WebSocket transport, once upgraded or direct
 	probe   *wsConn // a WebSocket offered for upgrade

@@ -51,7 +51,7 @@ func (s *Session) onProbePacket(c *wsConn, p parser.Packet) {
 		}
 		s.mu.Lock()
 		s.probed = true
-		if s.poll != nil && len(s.queue) == 0 {
+		if s.poll != nil && len(s.queue) == 0 && !s.pollDuringProbe {
 			s.enqueueLocked(noopMessage)
 		}
 		s.mu.Unlock()
