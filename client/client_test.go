@@ -317,28 +317,42 @@ func TestAuthAndConnectError(t *testing.T) {
 	// Auth from a function, called at each connection; connect_error
 	// handlers see refusals.
 	var calls atomic.Int32
-	s, err := client.Connect(ts.url("/admin"), fast(client.Options{Auth: func() any {
+	m, err := client.NewManager(ts.url("/"), fast(client.Options{Auth: func() any {
 		calls.Add(1)
 		return map[string]string{"token": "secret"}
 	}}))
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The handler is there before the connection starts: Connect returns at
+	// once, and a handler registered after it could miss the event.
+	s := m.Socket("/admin", nil)
 	connected := make(chan struct{}, 1)
 	_ = s.On("connect", func() { connected <- struct{}{} })
+	if err := s.Connect(); err != nil {
+		t.Fatal(err)
+	}
 	recv(t, connected, "connect")
 	if calls.Load() != 1 {
 		t.Errorf("auth func called %d times", calls.Load())
 	}
 	_ = s.Close()
+	_ = m.Close()
 
-	s, _ = client.Connect(ts.url("/admin"), fast(client.Options{}))
+	if m, err = client.NewManager(ts.url("/"), fast(client.Options{})); err != nil {
+		t.Fatal(err)
+	}
+	s = m.Socket("/admin", nil)
 	cerr := make(chan error, 1)
 	_ = s.On("connect_error", func(err error) { cerr <- err })
+	if err := s.Connect(); err != nil {
+		t.Fatal(err)
+	}
 	if err := recv(t, cerr, "connect_error"); !isConnectError(err, "unauthorized") {
 		t.Errorf("connect_error got %v", err)
 	}
 	_ = s.Close()
+	_ = m.Close()
 
 	// An unknown namespace is refused too.
 	if _, err := client.Dial(ctx, ts.url("/nowhere"), fast(client.Options{})); !isConnectError(err, "Invalid namespace") {
