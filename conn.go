@@ -179,23 +179,23 @@ func (c *conn) writePacket(p *parser.Packet, volatile bool) error {
 // queue sends broadcast packets: like write, but a writer goroutine does
 // the writing (see engineio.Session.Queue).
 func (c *conn) queue(msgs []*engineio.Message, volatile bool) error {
-	if volatile && c.es.Buffered() > 0 {
+	if c.busy(volatile) {
 		return nil
 	}
 	return c.es.Queue(msgs...)
 }
 
-// write sends encoded packets; a volatile one is dropped while the
-// connection has anything else to write.
+// write sends encoded packets, at once when the connection takes them.
 func (c *conn) write(msgs []*engineio.Message, volatile bool) error {
-	if volatile && c.es.Buffered() > 0 {
+	if c.busy(volatile) {
 		return nil
-	}
-	if len(msgs) == 1 {
-		return c.es.Send(msgs[0])
 	}
 	return c.es.SendBatch(msgs)
 }
+
+// busy reports whether a volatile packet is dropped: the connection has
+// something else to write.
+func (c *conn) busy(volatile bool) bool { return volatile && c.es.Buffered() > 0 }
 
 // closeWith closes the connection; its sockets disconnect with reason
 // rather than the engine's "forced close".

@@ -51,11 +51,11 @@ func (srv *Server) servePoll(w http.ResponseWriter, r *http.Request, s *Session)
 		// the client sent after its upgrade packet may be served before it,
 		// over their own connections. A GET from before the offer is let go
 		// with a noop at 2probe, as the client waits for it to pause.
-		probed := s.probe != nil
-		s.pollDuringProbe = probed
+		offered := s.probe != nil
+		s.pollDuringProbe = offered
 		s.mu.Unlock()
 		var expire <-chan time.Time
-		if probed {
+		if offered {
 			t := time.NewTimer(probedPollWait)
 			defer t.Stop()
 			expire = t.C
@@ -72,7 +72,7 @@ func (srv *Server) servePoll(w http.ResponseWriter, r *http.Request, s *Session)
 		}
 		s.mu.Lock()
 		s.poll = nil
-		if probed && s.kind != kindPolling {
+		if offered && s.kind != kindPolling {
 			s.mu.Unlock()
 			writeError(w, CodeBadRequest, "")
 			return
